@@ -1,0 +1,231 @@
+"""``pipeline …`` (also ``python -m pipeline …``). Exceptions become exit codes here and nowhere else.
+
+Exit codes: 0 done; 1 some input was quarantined or needs review (``process``); 2 bad settings or usage;
+3 a broken form definition; 4 the blanks are not current (``forms build --check``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from pipeline import logs
+from pipeline.blank import build_blank
+from pipeline.config import Settings
+from pipeline.errors import ConfigError, PipelineError
+from pipeline.formspec import FormSpec, load_forms
+from pipeline.stages import Input
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logs.configure(args.log_level)
+    try:
+        settings = _settings(args)
+        result: int = args.func(args, settings)
+        return result
+    except PipelineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {"workers": args.workers} if getattr(args, "workers", None) else {}
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(f"Settings are invalid: {exc.errors(include_url=False, include_input=False)}") from exc
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pipeline", description="Intake of rehabilitation-coordination forms.")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = p.add_subparsers(required=True, metavar="COMMAND")
+
+    forms = sub.add_parser("forms", help="form definitions").add_subparsers(required=True, metavar="ACTION")
+    build = forms.add_parser("build", help="generate forms/<id>/blank.pdf from each definition")
+    build.add_argument("--check", action="store_true", help="only check that the committed blanks are current")
+    build.set_defaults(func=cmd_forms_build)
+    describe = forms.add_parser("describe", help="print a form definition as JSON")
+    describe.add_argument("form_id")
+    describe.set_defaults(func=cmd_forms_describe)
+
+    schema = sub.add_parser("schema", help="write (or --check) schema/case-record.schema.json")
+    schema.add_argument("--check", action="store_true")
+    schema.set_defaults(func=cmd_schema)
+
+    process = sub.add_parser("process", help="process files (or folders of files) through every stage")
+    process.add_argument("paths", nargs="+", type=Path)
+    process.add_argument("--json", action="store_true", help="one JSON object per input on standard output")
+    process.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    process.set_defaults(func=cmd_process)
+
+    watch = sub.add_parser("watch", help="watch the inbox and process what arrives (the service)")
+    watch.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    watch.set_defaults(func=cmd_watch)
+
+    cases = sub.add_parser("cases", help="the case register").add_subparsers(required=True, metavar="ACTION")
+    listing = cases.add_parser("list", help="list cases")
+    listing.add_argument("--status", choices=["recorded", "review"])
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_cases_list)
+    show = cases.add_parser("show", help="print one case record as JSON")
+    show.add_argument("case_id")
+    show.set_defaults(func=cmd_cases_show)
+
+    status = sub.add_parser("status", help="counts per state")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+    return p
+
+
+def cmd_forms_build(args: argparse.Namespace, settings: Settings) -> int:
+    stale = []
+    for spec in load_forms(settings.forms_dir).values():
+        pdf = build_blank(spec)
+        path = settings.forms_dir / spec.id / "blank.pdf"
+        current = path.read_bytes() if path.exists() else b""
+        if args.check:
+            if current != pdf:
+                stale.append(spec.id)
+            continue
+        if current != pdf:
+            path.write_bytes(pdf)
+        print(f"{spec.id}: {path}")
+    if stale:
+        print(f"not current: {', '.join(stale)}; run `pipeline forms build`", file=sys.stderr)
+        return 4
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.schema import SCHEMA_PATH, case_record_schema
+
+    text = case_record_schema()
+    current = SCHEMA_PATH.read_text(encoding="utf-8") if SCHEMA_PATH.exists() else ""
+    if args.check:
+        if current != text:
+            print("schema/case-record.schema.json is not current; run `pipeline schema`", file=sys.stderr)
+            return 4
+        return 0
+    SCHEMA_PATH.write_text(text, encoding="utf-8")
+    print(SCHEMA_PATH)
+    return 0
+
+
+def cmd_forms_describe(args: argparse.Namespace, settings: Settings) -> int:
+    specs = load_forms(settings.forms_dir)
+    if args.form_id not in specs:
+        raise ConfigError(f"No form {args.form_id!r}; known forms: {', '.join(sorted(specs))}.")
+    print(describe(specs[args.form_id]))
+    return 0
+
+
+def describe(spec: FormSpec) -> str:
+    fields = [
+        {
+            "name": f.name,
+            "label": f.label,
+            "type": f.type.value,
+            "required": f.required,
+            "choices": [{"value": o.value, "label": o.label, "box": list(o.box)} for o in f.options] or None,
+            "page": f.page,
+            "box": list(f.box) if f.box else None,
+            "acroform": list(f.acroform),
+        }
+        for f in spec.fields
+    ]
+    meta = {
+        "id": spec.id,
+        "version": spec.form.version,
+        "number": spec.form.number,
+        "title": spec.form.title,
+        "pages": spec.form.pages,
+        "coordinates": "PDF points, origin bottom-left",
+        "fields": fields,
+    }
+    return json.dumps(meta, ensure_ascii=False, indent=2)
+
+
+def _expand(paths: Sequence[Path]) -> Iterator[Input]:
+    for path in paths:
+        if path.is_dir():
+            yield from (Input(p, p.name) for p in sorted(path.rglob("*")) if p.is_file())
+        else:
+            yield Input(path, path.name)
+
+
+def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.service import open_intake
+
+    inputs = list(_expand(args.paths))
+    counts: dict[str, int] = {}
+    progress = sys.stderr.isatty() and not args.json and len(inputs) > 20
+    with open_intake(settings) as intake:
+        for n, result in enumerate(intake.handle_many(inputs, move=False, channel="cli"), start=1):
+            counts[result.outcome] = counts.get(result.outcome, 0) + 1
+            if args.json:
+                data = asdict(result)
+                data.pop("document_id")
+                print(json.dumps(data, ensure_ascii=False), flush=True)
+            elif not progress:
+                print(
+                    f"{result.input}: {result.outcome} {' '.join(result.cases)}"
+                    + (f" ({result.reason})" if result.reason else "")
+                )
+            if progress:
+                print(f"\rprocessed {n}/{len(inputs)}", end="", file=sys.stderr, flush=True)
+    if progress:
+        print(file=sys.stderr)
+    print("; ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "nothing to do", file=sys.stderr)
+    return 1 if counts.get("quarantined") or counts.get("review") else 0
+
+
+def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.watch import watch
+
+    watch(settings)
+    return 0
+
+
+def cmd_cases_list(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.register import Register
+
+    register = Register(settings.database)
+    rows = [dict(r) for r in register.list_cases(args.status)]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for r in rows:
+            print(f"{r['case_id']}  {r['form_id']:<20} {r['status']:<9} {r['outcome'] or '':<18} {r['received_at']}")
+    return 0
+
+
+def cmd_cases_show(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.register import Register
+
+    record = Register(settings.database).case(args.case_id)
+    if record is None:
+        raise ConfigError(f"No case {args.case_id!r} in the register.", action="Check the case number.")
+    print(record.model_dump_json(indent=2))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.register import Register
+
+    counts = Register(settings.database).counts()
+    if args.json:
+        print(json.dumps(counts, indent=2))
+    else:
+        for group, values in counts.items():
+            print(f"{group}: " + (", ".join(f"{k} {v}" for k, v in sorted(values.items())) or "none"))
+    return 0

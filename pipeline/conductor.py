@@ -1,0 +1,190 @@
+"""The conductor: the list of stages, nothing else.
+
+``read_document`` runs in a worker process (it parses untrusted bytes); ``Intake.handle`` runs in the service
+process and owns the register and every write, so outputs are written once, in one place.
+
+    inbox file ─ take ─▶ Job ─(worker) open ▶ identify ▶ read ▶ validate ▶ assess ▶ record ▶ letters ─▶ results
+    results ─ link ▶ write letters ▶ write record ▶ register ▶ archive        (any DocumentError ─▶ quarantine)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from pipeline import outputs, stages
+from pipeline.config import Settings
+from pipeline.errors import DocumentError, LimitExceededError, UnreadablePdfError
+from pipeline.formspec import FormSpec
+from pipeline.models import Provenance
+from pipeline.register import Register
+from pipeline.stages import DocumentResult, Input, Job
+
+log = logging.getLogger("pipeline")
+
+Outcome = Literal["recorded", "review", "quarantined", "duplicate"]
+
+
+def read_document(job: Job, specs: Mapping[str, FormSpec]) -> list[DocumentResult]:
+    """Everything that touches the document's content. Raises DocumentError for an input that cannot go on."""
+    doc = stages.open_pdf(job)
+    try:
+        spec, first = stages.identify(doc, specs)
+        raw = stages.read_fields(doc, spec, first)
+        values, problems, model = stages.check(spec, raw, job.thresholds)
+        on = job.received_at.date()
+        assessment = stages.assess(spec, model, problems, on)
+        record = stages.build_record(job, spec, 1, list(range(1, doc.page_count + 1)), values, problems, assessment)
+        letters = stages.render_letters(spec, record, model, on)
+        return [stages.DocumentResult(record, letters, stages.personnummer(spec, record))]
+    finally:
+        doc.close()
+
+
+class Runner(Protocol):
+    """Runs ``read_document`` somewhere else (worker processes); ``result`` re-raises a DocumentError."""
+
+    def submit(self, job: Job) -> Future[list[DocumentResult]]: ...
+
+    def result(self, future: Future[list[DocumentResult]], job: Job) -> list[DocumentResult]: ...
+
+
+@dataclass
+class InputResult:
+    """What became of one input, as ``process --json`` prints it."""
+
+    input: str
+    outcome: Outcome
+    document_id: str
+    cases: list[str]
+    letters: list[str]
+    reason: str | None = None
+
+
+class Intake:
+    """The service side: take an input, have a worker read it, then record, write and archive."""
+
+    def __init__(self, settings: Settings, register: Register, run: Runner) -> None:
+        self.settings = settings
+        self.register = register
+        self.run = run
+
+    def handle_many(
+        self, inputs: Iterable[Input], *, move: bool, channel: Literal["inbox", "cli"]
+    ) -> Iterator[InputResult]:
+        """Jobs go to the workers a few at a time; results are recorded in the order they were taken.
+        ``move``: the input was claimed from the inbox and moves on (archive, quarantine); else it is copied."""
+        pending: list[tuple[Input, Job | InputResult]] = []
+        seen: dict[str, str] = {}
+        window = self.settings.workers * 4
+        for given in inputs:
+            pending.append((given, self._take(given, channel, seen)))
+            if len(pending) >= window:
+                yield from self._finish(pending, move)
+                pending = []
+        yield from self._finish(pending, move)
+
+    def _take(self, given: Input, channel: Literal["inbox", "cli"], seen: dict[str, str]) -> Job | InputResult:
+        """Read the bytes once; the same bytes seen before (now or in the register) are a duplicate."""
+        path = given.path
+        received = dt.datetime.now(dt.UTC)
+        try:
+            size = path.stat().st_size
+            if size > self.settings.max_file_bytes:
+                raise LimitExceededError(
+                    f"The file is {size} bytes; at most {self.settings.max_file_bytes} are allowed."
+                )
+            data = path.read_bytes()
+        except DocumentError as exc:
+            return self._quarantine(given, hashlib.sha256(b"").hexdigest(), received, exc, move=False)
+        except OSError as exc:
+            error = UnreadablePdfError("The file could not be read from the inbox.")
+            error.__cause__ = exc
+            return self._quarantine(given, hashlib.sha256(str(path).encode()).hexdigest(), received, error, False)
+        sha = hashlib.sha256(data).hexdigest()
+        first = self.register.document(sha)
+        if first is not None or sha in seen:
+            return InputResult(
+                given.name,
+                "duplicate",
+                f"{sha[:12]}-0",
+                outputs.case_ids(first) if first is not None else [seen[sha]],
+                [],
+                "The same file has been received before; nothing new was done.",
+            )
+        seen[sha] = stages.case_id(sha, 1)
+        return Job(
+            data,
+            sha,
+            received,
+            Provenance(channel=channel),
+            self.settings.max_pages,
+            self.settings.thresholds,
+        )
+
+    def _finish(self, pending: list[tuple[Input, Job | InputResult]], move: bool) -> Iterator[InputResult]:
+        futures = [(given, item, self.run.submit(item) if isinstance(item, Job) else None) for given, item in pending]
+        for given, item, future in futures:
+            if isinstance(item, InputResult):
+                if item.outcome == "duplicate":
+                    outputs.retire_duplicate(self.settings, given.path, move)
+                yield item
+                continue
+            assert future is not None
+            try:
+                results = self.run.result(future, item)
+            except DocumentError as exc:
+                yield self._quarantine(given, item.sha256, item.received_at, exc, move)
+                continue
+            yield self._record(given, item, results, move)
+
+    def _record(self, given: Input, job: Job, results: list[DocumentResult], move: bool) -> InputResult:
+        letters: list[str] = []
+        for result in results:
+            outputs.link(self.register, result)
+            letters += outputs.write_letters(self.settings, result)
+            outputs.write_record(self.settings, result.record)
+        review = any(r.record.status.value == "review" for r in results)
+        outcome: Outcome = "review" if review else "recorded"
+        reasons = [reason for r in results if r.record.assessment for reason in r.record.assessment.reasons]
+        with self.register.transaction():
+            for result in results:
+                self.register.save_case(result.record, outputs.person_key(self.register, result))
+            self.register.record_document(
+                job.sha256,
+                results[0].record.document_id,
+                job.received_at,
+                outcome,
+                "; ".join(reasons) if review else None,
+                [r.record.case_id for r in results],
+            )
+        outputs.archive(self.settings, given.path, job.sha256, move)
+        log.info(
+            "document %s",
+            outcome,
+            extra={
+                "document_id": results[0].record.document_id,
+                "cases": [r.record.case_id for r in results],
+            },
+        )
+        return InputResult(
+            given.name,
+            outcome,
+            results[0].record.document_id,
+            [r.record.case_id for r in results],
+            letters,
+            "; ".join(reasons) or None,
+        )
+
+    def _quarantine(self, given: Input, sha: str, received: dt.datetime, exc: DocumentError, move: bool) -> InputResult:
+        document_id = f"{sha[:12]}-0"
+        outputs.quarantine(self.settings, given, sha, document_id, exc, move)
+        with self.register.transaction():
+            self.register.record_document(sha, document_id, received, "quarantined", exc.reason, [])
+        log.warning("document quarantined", extra={"document_id": document_id, "step": exc.step, "code": exc.code})
+        return InputResult(given.name, "quarantined", document_id, [], [], f"{exc.reason} {exc.action}")

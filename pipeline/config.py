@@ -1,0 +1,103 @@
+"""Settings from environment variables (``PIPELINE_…``) and an optional TOML file, with defaults that work.
+
+The TOML file is ``PIPELINE_CONFIG`` if set, else ``pipeline.toml`` in the working folder if present. Environment
+variables win over the file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from pipeline.formspec import FORMS_DIR
+from pipeline.validate import DEFAULT_THRESHOLDS
+
+
+def _config_file() -> Path | None:
+    named = os.environ.get("PIPELINE_CONFIG")
+    if named:
+        return Path(named)
+    local = Path("pipeline.toml")
+    return local if local.is_file() else None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PIPELINE_", extra="forbid")
+
+    inbox: Path = Path("inbox")
+    outbox: Path = Path("outbox")
+    state_dir: Path = Path("var")
+    forms_dir: Path = FORMS_DIR
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
+    max_file_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    max_pages: int = Field(default=50, ge=1)
+    worker_memory_mb: int = Field(default=1024, ge=128, description="address-space limit per worker process")
+    worker_cpu_seconds: int = Field(default=120, ge=1, description="CPU time limit per worker process (cumulative)")
+    settle_seconds: float = Field(default=1.0, ge=0)
+    thresholds: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+
+    @model_validator(mode="after")
+    def _outputs_outside_inbox(self) -> Settings:
+        inbox = self.inbox.resolve()
+        for name in ("outbox", "state_dir"):
+            path = getattr(self, name).resolve()
+            if path == inbox or inbox in path.parents:
+                raise ValueError(f"{name} may not lie inside the inbox (it would be read as input)")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    # Derived locations inside the state folder.
+    @property
+    def database(self) -> Path:
+        return self.state_dir / "register.sqlite3"
+
+    @property
+    def archive(self) -> Path:
+        return self.state_dir / "archive"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.state_dir / "quarantine"
+
+    @property
+    def review_dir(self) -> Path:
+        return self.state_dir / "review"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.state_dir / "work"
+
+    @property
+    def cases_dir(self) -> Path:
+        return self.outbox / "cases"
+
+    @property
+    def letters_dir(self) -> Path:
+        return self.outbox / "letters"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)

@@ -1,0 +1,102 @@
+"""One input document held in memory: the bytes are read once, and each library opens them at most once.
+
+Library errors are translated here into :mod:`pipeline.errors` with a reason a mailroom person can act on; the
+library's own message is chained, never put into the reason (it may quote document content).
+"""
+
+from __future__ import annotations
+
+import io
+from functools import cached_property
+from typing import Any
+
+import pypdf
+from pypdf.errors import FileNotDecryptedError, PdfReadError
+
+from pipeline.errors import EncryptedPdfError, LimitExceededError, NotSupportedError, UnreadablePdfError
+
+PDF_MAGIC = b"%PDF-"
+
+
+class PdfDocument:
+    def __init__(self, data: bytes, *, max_pages: int) -> None:
+        if PDF_MAGIC not in data[:1024]:
+            raise NotSupportedError("The file is not a PDF.")
+        if b"%%EOF" not in data[-2048:]:
+            raise UnreadablePdfError("The PDF ends early: the file seems to have been cut off while it was copied.")
+        self.data = data
+        try:
+            self.pdf = pypdf.PdfReader(io.BytesIO(data), strict=False)
+            if self.pdf.is_encrypted:
+                self._decrypt()
+            self.page_count = len(self.pdf.pages)
+        except (EncryptedPdfError, LimitExceededError):
+            raise
+        except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            raise UnreadablePdfError("The PDF is damaged and cannot be opened.") from exc
+        if self.page_count == 0:
+            raise UnreadablePdfError("The PDF has no pages.")
+        if self.page_count > max_pages:
+            raise LimitExceededError(f"The PDF has {self.page_count} pages; at most {max_pages} are allowed.")
+
+    def _decrypt(self) -> None:
+        # An owner password alone (printing/copying restrictions) opens with the empty user password.
+        try:
+            ok = self.pdf.decrypt("")
+        except (FileNotDecryptedError, NotImplementedError) as exc:
+            raise EncryptedPdfError("The PDF is protected with a password.") from exc
+        if not ok:
+            raise EncryptedPdfError("The PDF is protected with a password.")
+
+    @cached_property
+    def acroform_fields(self) -> dict[str, Any]:
+        """Fully qualified AcroForm field name -> pypdf field dict (empty for a flattened or scanned PDF)."""
+        try:
+            return dict(self.pdf.get_fields() or {})
+        except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            raise UnreadablePdfError("The PDF's form fields are damaged.") from exc
+
+    @cached_property
+    def plumber(self) -> Any:
+        """pdfplumber over the same bytes, opened only when the text layer is needed (it is the slow reader)."""
+        import pdfplumber
+
+        try:
+            return pdfplumber.open(io.BytesIO(self.data), password="")
+        except Exception as exc:  # pdfminer raises many unrelated types for damaged files
+            raise UnreadablePdfError("The PDF's text cannot be read.") from exc
+
+    @cached_property
+    def words(self) -> dict[int, list[dict[str, Any]]]:
+        """Words of every page, 1-based page -> pdfplumber words with PDF (bottom-left) coordinates added."""
+        out: dict[int, list[dict[str, Any]]] = {}
+        try:
+            for number, page in enumerate(self.plumber.pages, start=1):
+                words = page.extract_words(keep_blank_chars=False, x_tolerance=1.5, y_tolerance=2)
+                for w in words:
+                    w["y0_pdf"] = float(page.height) - float(w["bottom"])
+                    w["y1_pdf"] = float(page.height) - float(w["top"])
+                out[number] = words
+        except Exception as exc:
+            raise UnreadablePdfError("The PDF's text cannot be read.") from exc
+        return out
+
+    @cached_property
+    def marks(self) -> dict[int, list[tuple[float, float, float, float]]]:
+        """Bounding boxes (PDF coordinates) of the vector marks on each page: lines, curves and rectangles. A tick
+        drawn by a form filler's appearance stream is vector art, not a glyph."""
+        out: dict[int, list[tuple[float, float, float, float]]] = {}
+        try:
+            for number, page in enumerate(self.plumber.pages, start=1):
+                h = float(page.height)
+                out[number] = [
+                    (float(o["x0"]), h - float(o["bottom"]), float(o["x1"]), h - float(o["top"]))
+                    for o in (*page.lines, *page.curves, *page.rects)
+                ]
+        except Exception as exc:
+            raise UnreadablePdfError("The PDF's drawings cannot be read.") from exc
+        return out
+
+    def close(self) -> None:
+        if "plumber" in self.__dict__:
+            self.plumber.close()

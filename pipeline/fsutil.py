@@ -1,0 +1,65 @@
+"""Atomic, private file writes: a crash never leaves a half-written record or letter.
+
+Personal data lives in files ``0600`` and folders ``0700``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from pathlib import Path
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def private_dir(path: Path) -> Path:
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    return path
+
+
+def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """Write to a temporary file beside ``path``, fsync it, rename over ``path``, fsync the folder."""
+    private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, FILE_MODE)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            if sync:
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    if sync:
+        fsync_dir(path.parent)
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def copy_private(src: Path, dst: Path) -> None:
+    """Copy an input into the state folder (``process`` leaves the caller's file where it is)."""
+    atomic_write(dst, src.read_bytes())
+
+
+def move_private(src: Path, dst: Path) -> None:
+    """Move a claimed input within the state folder; across file systems, copy then remove."""
+    private_dir(dst.parent)
+    try:
+        os.replace(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+        os.chmod(dst, FILE_MODE)
+        src.unlink()
+    os.chmod(dst, FILE_MODE)
+    fsync_dir(dst.parent)

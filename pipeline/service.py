@@ -1,0 +1,47 @@
+"""Assembling the service: settings checked, folders made private, register opened, workers started."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pipeline.conductor import Intake
+from pipeline.config import Settings
+from pipeline.formspec import load_forms
+from pipeline.fsutil import private_dir
+from pipeline.register import Register
+from pipeline.validate import check_domain_model
+from pipeline.workers import ProcessRunner
+
+
+def prepare(settings: Settings) -> None:
+    """Fail loudly at start-up: every definition loads and matches its domain model; folders exist, private."""
+    os.umask(0o077)
+    for spec in load_forms(settings.forms_dir).values():
+        check_domain_model(spec)
+    for folder in (
+        settings.inbox,
+        settings.outbox,
+        settings.state_dir,
+        settings.cases_dir,
+        settings.letters_dir,
+        settings.archive,
+        settings.quarantine,
+        settings.review_dir,
+        settings.work_dir,
+    ):
+        private_dir(folder)
+
+
+@contextmanager
+def open_intake(settings: Settings) -> Iterator[Intake]:
+    prepare(settings)
+    register = Register(settings.database)
+    try:
+        with ProcessRunner(
+            settings.workers, settings.forms_dir, settings.worker_memory_mb, settings.worker_cpu_seconds
+        ) as runner:
+            yield Intake(settings, register, runner)
+    finally:
+        register.close()

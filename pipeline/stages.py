@@ -1,0 +1,205 @@
+"""The stages of reading one document, each a small function with one job. They run inside a worker process;
+:mod:`pipeline.conductor` calls them in order."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from pipeline import identify as identification
+from pipeline import rules
+from pipeline.document import PdfDocument
+from pipeline.formspec import FieldType, FormSpec
+from pipeline.letters import LetterContext, render_letter
+from pipeline.models import (
+    Assessment,
+    CaseRecord,
+    CaseStatus,
+    FieldValue,
+    HistoryEntry,
+    LetterKind,
+    Outcome,
+    Problem,
+    Provenance,
+    RawField,
+    Source,
+    Status,
+)
+from pipeline.readers import Reader, merge
+from pipeline.readers.acroform import AcroFormReader
+from pipeline.readers.textlayer import TextLayerReader
+from pipeline.validate import domain_model, validate
+
+READERS: dict[Source, Reader] = {Source.ACROFORM: AcroFormReader(), Source.TEXT: TextLayerReader()}
+
+
+@dataclass(frozen=True)
+class Input:
+    """A file to take: where it is now, and the name it arrived with (shown to staff, never logged)."""
+
+    path: Path
+    name: str
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input handed to a worker: its bytes (read once, by the parent) and what the parent knows of it."""
+
+    data: bytes
+    sha256: str
+    received_at: dt.datetime
+    provenance: Provenance
+    max_pages: int
+    thresholds: Mapping[str, float]
+
+
+@dataclass
+class RenderedLetter:
+    kind: LetterKind
+    recipient: rules.Recipient
+    pdf: bytes
+
+
+@dataclass
+class DocumentResult:
+    record: CaseRecord
+    letters: list[RenderedLetter] = field(default_factory=list)
+    personnummer: str | None = None  # for linking in the register; never logged
+
+
+def open_pdf(job: Job) -> PdfDocument:
+    return PdfDocument(job.data, max_pages=job.max_pages)
+
+
+def identify(doc: PdfDocument, specs: Mapping[str, FormSpec]) -> tuple[FormSpec, Source]:
+    return identification.identify(doc, specs)
+
+
+def read_fields(doc: PdfDocument, spec: FormSpec, first: Source) -> dict[str, RawField]:
+    """Ask readers in order of trust; the text layer is only opened when the AcroForm has no values (it is slow)."""
+    answers = [READERS[first].read(doc, spec)]
+    if first is Source.ACROFORM and not any(r.value for r in answers[0].values()):
+        answers.append(READERS[Source.TEXT].read(doc, spec))
+    return merge(answers)
+
+
+def check(
+    spec: FormSpec, raw: Mapping[str, RawField], thresholds: Mapping[str, float]
+) -> tuple[dict[str, FieldValue], list[Problem], BaseModel]:
+    values, problems = validate(spec, raw, thresholds)
+    return values, problems, domain_model(spec, values)
+
+
+def assess(spec: FormSpec, model: BaseModel, problems: list[Problem], on: dt.date) -> Assessment:
+    """The rules' pre-assessment; a letter that could not reach its recipient sends the case to staff instead."""
+    assessment = rules.assess(spec.form.kind, model, problems, on)
+    if assessment.letter_kinds and not all(getattr(model, f) for f in spec.recipient.address_fields):
+        reason = "Adressen är ofullständig, så inget brev kan skickas. Kontrollera adressen."
+        assessment = assessment.model_copy(
+            update={"outcome": Outcome.REVIEW, "reasons": [*assessment.reasons, reason], "letter_kinds": []}
+        )
+    return assessment
+
+
+def case_id(sha256: str, index: int) -> str:
+    """Derived from the content, so re-processing the same bytes (after a crash) gives the same case and paths."""
+    return "RK-" + hashlib.sha256(f"{sha256}:{index}".encode()).hexdigest()[:12].upper()
+
+
+def minimise(spec: FormSpec, values: dict[str, FieldValue], assessment: Assessment) -> bool:
+    """A 7429 without consent keeps the least data: the patient's personal fields are left out of the record."""
+    refused = any(c.rule == "samtycke" and c.status is Status.NOT_MET for c in assessment.criteria)
+    if not refused:
+        return False
+    for fs in spec.fields:
+        if fs.personal:
+            del values[fs.name]
+    return True
+
+
+def build_record(
+    job: Job,
+    spec: FormSpec,
+    index: int,
+    pages: list[int],
+    values: dict[str, FieldValue],
+    problems: list[Problem],
+    assessment: Assessment,
+) -> CaseRecord:
+    minimised = minimise(spec, values, assessment)
+    if minimised:
+        problems = [p for p in problems if p.field in values or p.field is None]
+    status = CaseStatus.REVIEW if assessment.outcome is Outcome.REVIEW else CaseStatus.RECORDED
+    history = [
+        HistoryEntry(at=job.received_at, by="pipeline", event="received", detail=job.provenance.channel),
+        HistoryEntry(at=dt.datetime.now(dt.UTC), by="pipeline", event="assessed", detail=assessment.outcome.value),
+    ]
+    if minimised:
+        history.append(
+            HistoryEntry(
+                at=dt.datetime.now(dt.UTC),
+                by="pipeline",
+                event="minimised",
+                detail="samtycke saknas: patientens uppgifter sparas inte i ärendet",
+            )
+        )
+    return CaseRecord(
+        case_id=case_id(job.sha256, index),
+        document_id=f"{job.sha256[:12]}-{index}",
+        form_id=spec.id,
+        form_version=spec.form.version,
+        source_sha256=job.sha256,
+        received_at=job.received_at,
+        status=status,
+        provenance=job.provenance,
+        pages=pages,
+        fields=values,
+        problems=problems,
+        assessment=assessment,
+        data_minimised=minimised,
+        history=history,
+    )
+
+
+def personnummer(spec: FormSpec, record: CaseRecord) -> str | None:
+    """The person's identifier, if it was read and accepted (the first personnummer field of the form)."""
+    for fs in spec.fields:
+        if fs.type is FieldType.PERSONNUMMER:
+            value = record.fields.get(fs.name)
+            return str(value.value) if value and value.accepted and value.value else None
+    return None
+
+
+def render_letters(spec: FormSpec, record: CaseRecord, model: BaseModel, on: dt.date) -> list[RenderedLetter]:
+    if record.assessment is None or record.status is CaseStatus.REVIEW:
+        return []
+    recipient = _recipient(spec, model)
+    out = []
+    for kind, to in rules.letter_rule(spec.form.kind, on).letters[record.assessment.outcome]:
+        ctx = LetterContext(
+            case_id=record.case_id,
+            letter_date=on,
+            received_date=record.received_at.date(),
+            form_title=spec.form.title,
+            missing=record.assessment.reasons if kind is LetterKind.COMPLETION else [],
+            **recipient,
+        )
+        out.append(RenderedLetter(kind=kind, recipient=to, pdf=render_letter(kind, ctx)))
+    return out
+
+
+def _recipient(spec: FormSpec, model: BaseModel) -> dict[str, Any]:
+    r = spec.recipient
+    name = " ".join(str(getattr(model, n)) for n in r.name if getattr(model, n))
+    return {
+        "recipient_name": name,
+        "address": getattr(model, r.address),
+        "postnummer": getattr(model, r.postnummer),
+        "postort": getattr(model, r.postort),
+    }
