@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ def read_document(job: Job, specs: Mapping[str, FormSpec]) -> list[DocumentResul
         on = job.received_at.date()
         assessment = stages.assess(spec, model, problems, on)
         record = stages.build_record(job, spec, 1, list(range(1, doc.page_count + 1)), values, problems, assessment)
-        letters = stages.render_letters(spec, record, model, on)
+        letters = stages.write_letters(job.outbox, record, stages.render_letters(spec, record, model, on))
         return [stages.DocumentResult(record, letters, stages.personnummer(spec, record))]
     finally:
         doc.close()
@@ -77,17 +78,18 @@ class Intake:
     def handle_many(
         self, inputs: Iterable[Input], *, move: bool, channel: Literal["inbox", "cli"]
     ) -> Iterator[InputResult]:
-        """Jobs go to the workers a few at a time; results are recorded in the order they were taken.
-        ``move``: the input was claimed from the inbox and moves on (archive, quarantine); else it is copied."""
-        pending: list[tuple[Input, Job | InputResult]] = []
+        """A sliding window keeps every worker busy while this process records finished documents; results are
+        recorded in the order the inputs were taken. ``move``: the input was claimed from the inbox and moves on
+        (archive, quarantine); else it is copied and the caller's file is left alone."""
+        window: deque[tuple[Input, Job | InputResult, Future[list[DocumentResult]] | None]] = deque()
         seen: dict[str, str] = {}
-        window = self.settings.workers * 4
         for given in inputs:
-            pending.append((given, self._take(given, channel, seen)))
-            if len(pending) >= window:
-                yield from self._finish(pending, move)
-                pending = []
-        yield from self._finish(pending, move)
+            item = self._take(given, channel, seen)
+            window.append((given, item, self.run.submit(item) if isinstance(item, Job) else None))
+            if len(window) >= self.settings.workers * 3:
+                yield self._finish(*window.popleft(), move)
+        while window:
+            yield self._finish(*window.popleft(), move)
 
     def _take(self, given: Input, channel: Literal["inbox", "cli"], seen: dict[str, str]) -> Job | InputResult:
         """Read the bytes once; the same bytes seen before (now or in the register) are a duplicate."""
@@ -125,29 +127,28 @@ class Intake:
             Provenance(channel=channel),
             self.settings.max_pages,
             self.settings.thresholds,
+            self.settings.outbox,
         )
 
-    def _finish(self, pending: list[tuple[Input, Job | InputResult]], move: bool) -> Iterator[InputResult]:
-        futures = [(given, item, self.run.submit(item) if isinstance(item, Job) else None) for given, item in pending]
-        for given, item, future in futures:
-            if isinstance(item, InputResult):
-                if item.outcome == "duplicate":
-                    outputs.retire_duplicate(self.settings, given.path, move)
-                yield item
-                continue
-            assert future is not None
-            try:
-                results = self.run.result(future, item)
-            except DocumentError as exc:
-                yield self._quarantine(given, item.sha256, item.received_at, exc, move)
-                continue
-            yield self._record(given, item, results, move)
+    def _finish(
+        self, given: Input, item: Job | InputResult, future: Future[list[DocumentResult]] | None, move: bool
+    ) -> InputResult:
+        if isinstance(item, InputResult):
+            if item.outcome == "duplicate":
+                outputs.retire_duplicate(self.settings, given.path, move)
+            return item
+        assert future is not None
+        try:
+            results = self.run.result(future, item)
+        except DocumentError as exc:
+            return self._quarantine(given, item.sha256, item.received_at, exc, move)
+        return self._record(given, item, results, move)
 
     def _record(self, given: Input, job: Job, results: list[DocumentResult], move: bool) -> InputResult:
         letters: list[str] = []
         for result in results:
             outputs.link(self.register, result)
-            letters += outputs.write_letters(self.settings, result)
+            letters += result.letters
             outputs.write_record(self.settings, result.record)
         review = any(r.record.status.value == "review" for r in results)
         outcome: Outcome = "review" if review else "recorded"

@@ -7,7 +7,6 @@ a file with identical content instead of adding a second one.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 import sqlite3
@@ -16,7 +15,7 @@ from pathlib import Path
 from pipeline.config import Settings
 from pipeline.errors import DocumentError
 from pipeline.fsutil import atomic_write, copy_private, move_private
-from pipeline.models import CaseRecord, CaseStatus, HistoryEntry, LetterRef
+from pipeline.models import CaseRecord, CaseStatus, HistoryEntry
 from pipeline.register import Register
 from pipeline.stages import DocumentResult, Input
 
@@ -41,28 +40,6 @@ def link(register: Register, result: DocumentResult) -> None:
         result.record.history.append(
             HistoryEntry(at=dt.datetime.now(dt.UTC), by="pipeline", event="linked", detail=", ".join(earlier))
         )
-
-
-def write_letters(settings: Settings, result: DocumentResult) -> list[str]:
-    written = []
-    for letter in result.letters:
-        on = result.record.received_at.date().isoformat()
-        relative = Path("letters") / on / f"{result.record.case_id}-{letter.kind.value}.pdf"
-        atomic_write(settings.outbox / relative, letter.pdf)
-        result.record.letters.append(
-            LetterRef(
-                kind=letter.kind,
-                path=relative.as_posix(),
-                recipient=letter.recipient,
-                sha256=hashlib.sha256(letter.pdf).hexdigest(),
-                created_at=dt.datetime.now(dt.UTC),
-            )
-        )
-        result.record.history.append(
-            HistoryEntry(at=dt.datetime.now(dt.UTC), by="pipeline", event="letter", detail=letter.kind.value)
-        )
-        written.append(relative.as_posix())
-    return written
 
 
 def record_path(settings: Settings, record: CaseRecord) -> Path:

@@ -16,6 +16,7 @@ from pipeline import identify as identification
 from pipeline import rules
 from pipeline.document import PdfDocument
 from pipeline.formspec import FieldType, FormSpec
+from pipeline.fsutil import atomic_write
 from pipeline.letters import LetterContext, render_letter
 from pipeline.models import (
     Assessment,
@@ -24,6 +25,7 @@ from pipeline.models import (
     FieldValue,
     HistoryEntry,
     LetterKind,
+    LetterRef,
     Outcome,
     Problem,
     Provenance,
@@ -57,6 +59,7 @@ class Job:
     provenance: Provenance
     max_pages: int
     thresholds: Mapping[str, float]
+    outbox: Path
 
 
 @dataclass
@@ -69,7 +72,7 @@ class RenderedLetter:
 @dataclass
 class DocumentResult:
     record: CaseRecord
-    letters: list[RenderedLetter] = field(default_factory=list)
+    letters: list[str] = field(default_factory=list)  # written, relative to the outbox
     personnummer: str | None = None  # for linking in the register; never logged
 
 
@@ -203,3 +206,25 @@ def _recipient(spec: FormSpec, model: BaseModel) -> dict[str, Any]:
         "postnummer": getattr(model, r.postnummer),
         "postort": getattr(model, r.postort),
     }
+
+
+def write_letters(outbox: Path, record: CaseRecord, letters: list[RenderedLetter]) -> list[str]:
+    """Letters are written by the worker that rendered them (their fsyncs then overlap across workers). The path
+    derives from the case id, so writing again after a crash replaces the same file: never a second letter."""
+    written = []
+    for letter in letters:
+        relative = Path("letters") / record.received_at.date().isoformat() / f"{record.case_id}-{letter.kind.value}.pdf"
+        atomic_write(outbox / relative, letter.pdf)
+        now = dt.datetime.now(dt.UTC)
+        record.letters.append(
+            LetterRef(
+                kind=letter.kind,
+                path=relative.as_posix(),
+                recipient=letter.recipient,
+                sha256=hashlib.sha256(letter.pdf).hexdigest(),
+                created_at=now,
+            )
+        )
+        record.history.append(HistoryEntry(at=now, by="pipeline", event="letter", detail=letter.kind.value))
+        written.append(relative.as_posix())
+    return written

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 
@@ -19,24 +20,18 @@ from tests.conftest import FIXTURES
 GOLDEN = sorted(FIXTURES.glob("*/*.pdf"))
 
 
-def _job(path: Path) -> Job:
-    import hashlib
-
+def _job(path: Path, outbox: Path) -> Job:
     data = path.read_bytes()
+    received = dt.datetime(2026, 11, 25, 9, tzinfo=dt.UTC)
     return Job(
-        data,
-        hashlib.sha256(data).hexdigest(),
-        dt.datetime(2026, 11, 25, 9, tzinfo=dt.UTC),
-        Provenance(channel="cli"),
-        50,
-        DEFAULT_THRESHOLDS,
+        data, hashlib.sha256(data).hexdigest(), received, Provenance(channel="cli"), 50, DEFAULT_THRESHOLDS, outbox
     )
 
 
 @pytest.mark.parametrize("path", GOLDEN, ids=lambda p: p.stem)
-def test_fixture_reads_exactly_as_expected(path: Path, specs: dict[str, FormSpec]) -> None:
+def test_fixture_reads_exactly_as_expected(path: Path, specs: dict[str, FormSpec], tmp_path: Path) -> None:
     expected = json.loads(path.with_suffix("").with_suffix(".expected.json").read_text(encoding="utf-8"))
-    [result] = read_document(_job(path), specs)
+    [result] = read_document(_job(path, tmp_path), specs)
     record = result.record
     assert record.form_id == expected["form_id"]
     spec = specs[record.form_id]

@@ -51,12 +51,25 @@ def _state(raw: Any) -> str:
 
 
 def _kid_state(field: dict[str, Any]) -> str | None:
-    """Some tools set only the widgets' /AS: the state of the first widget that is not off."""
-    for kid in field.get("/Kids", []):
-        state = kid.get_object().get("/AS")
+    """Some tools set only the widgets' /AS: the state of the first widget that is not off. A lone checkbox is its
+    own widget, and pypdf's field dict leaves its /AS out, so that is read from the field's own object."""
+    ref = getattr(field, "indirect_reference", None)
+    widgets = [kid.get_object() for kid in field.get("/Kids", [])] or [ref.get_object() if ref else field]
+    for widget in widgets:
+        state = widget.get("/AS")
         if state is not None and _state(state).lower() != "off":
             return _state(state)
     return None
+
+
+def _widget_states(field: dict[str, Any]) -> list[str]:
+    """The on-states of a button's widgets, in widget order (the keys of each widget's normal appearance)."""
+    widgets = [k.get_object() for k in field.get("/Kids", [])] or [field]
+    states: list[str] = []
+    for widget in widgets:
+        normal = widget.get("/AP", {}).get("/N", {})
+        states += [str(k) for k in getattr(normal, "keys", list)() if str(k) != "/Off"]
+    return states
 
 
 def _option(fs: FieldSpec, state: str, field: dict[str, Any]) -> str:
@@ -65,7 +78,7 @@ def _option(fs: FieldSpec, state: str, field: dict[str, Any]) -> str:
     for option in fs.options:
         if wanted in {option.value.casefold(), option.label.casefold()}:
             return option.value
-    states = [s[1:] if str(s).startswith("/") else str(s) for s in field.get("/_States_", [])]
+    states = [_state(s) for s in _widget_states(field)]
     states = [s for s in states if s.lower() != "off"]
     if state.isdigit() and states == [str(i) for i in range(len(states))] and int(state) < len(fs.options):
         return fs.options[int(state)].value

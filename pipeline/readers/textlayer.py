@@ -53,10 +53,19 @@ def _ticked(words: list[dict[str, Any]], marks: list[Box], box: Box) -> bool:
     tol = 1.0
     for m0, n0, m1, n1 in marks:
         within = m0 >= x0 - tol and n0 >= y0 - tol and m1 <= x1 + tol and n1 <= y1 + tol
-        border = max(abs(m0 - x0), abs(n0 - y0), abs(m1 - x1), abs(n1 - y1)) < 0.5
-        if within and not border:
+        if within and not _border(box, (m0, n0, m1, n1)):
             return True
     return False
+
+
+def _border(box: Box, mark: Box, tol: float = 0.5) -> bool:
+    """The box's own border: one rectangle, or one of its sides drawn as a separate line (as some printers do)."""
+    x0, y0, x1, y1 = box
+    m0, n0, m1, n1 = mark
+    whole = max(abs(m0 - x0), abs(n0 - y0), abs(m1 - x1), abs(n1 - y1)) < tol
+    side_h = n1 - n0 < tol and min(abs(n0 - y0), abs(n1 - y1)) < tol
+    side_v = m1 - m0 < tol and min(abs(m0 - x0), abs(m1 - x1)) < tol
+    return whole or side_h or side_v
 
 
 def _text(words: list[dict[str, Any]]) -> str:
