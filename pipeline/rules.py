@@ -47,6 +47,10 @@ Kind = Literal["application", "notice"]
 Recipient = Literal["applicant", "patient"]
 
 
+def _in_force(valid_from: dt.date, valid_to: dt.date | None, on: dt.date) -> bool:
+    return valid_from <= on and (valid_to is None or on <= valid_to)
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -59,7 +63,7 @@ class Rule:
     evaluate: Callable[[Any], Verdict]
 
     def in_force(self, on: dt.date) -> bool:
-        return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
+        return _in_force(self.valid_from, self.valid_to, on)
 
 
 def _ev(m: Any, *names: str) -> list[Evidence]:
@@ -183,7 +187,7 @@ class LetterRule:
     letters: dict[Outcome, tuple[tuple[LetterKind, Recipient], ...]]
 
     def in_force(self, on: dt.date) -> bool:
-        return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
+        return _in_force(self.valid_from, self.valid_to, on)
 
 
 LETTER_RULES: tuple[LetterRule, ...] = (
