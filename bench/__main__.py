@@ -78,7 +78,9 @@ def stage_shares(paths: list[Path], specs: dict[str, FormSpec], state: Path) -> 
         )
         t = timed("take (read file, sha256)", t)
         doc = stages.open_pdf(job)
-        spec, first = stages.identify(doc, specs)
+        found = stages.identify(doc, specs)
+        assert found is not None
+        spec, first = found
         t = timed("open + identify", t)
         raw = stages.read_fields(doc, spec, first)
         t = timed("read fields", t)
@@ -131,6 +133,7 @@ def throughput(paths: list[Path], workers: int, state: Path) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="bench")
     parser.add_argument("--documents", type=int, default=600)
+    parser.add_argument("--scans", type=int, default=14, help="scanned applications per quality level")
     args = parser.parse_args()
     specs = load_forms()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
@@ -155,6 +158,10 @@ def main() -> int:
     print("\nshare of time per stage (in-process)")
     for name, seconds in sorted(shares.items(), key=lambda kv: -kv[1]):
         print(f"  {name:<42} {seconds / total * 100:5.1f}%  {seconds / len(paths) * 1000:6.2f} ms/document")
+    if args.scans:
+        from bench import scans
+
+        scans.main(specs, count=args.scans)
     return 0
 
 

@@ -81,6 +81,25 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("case_id")
     show.set_defaults(func=cmd_cases_show)
 
+    review = sub.add_parser("review", help="cases waiting for a person").add_subparsers(required=True, metavar="ACTION")
+    rlist = review.add_parser("list", help="cases waiting for review")
+    rlist.add_argument("--json", action="store_true")
+    rlist.set_defaults(func=cmd_review_list)
+    rshow = review.add_parser("show", help="each doubtful field: value, confidence, and the crop the machine saw")
+    rshow.add_argument("case_id")
+    rshow.add_argument("--json", action="store_true")
+    rshow.set_defaults(func=cmd_review_show)
+    rset = review.add_parser("set", help="correct one field")
+    rset.add_argument("case_id")
+    rset.add_argument("field")
+    rset.add_argument("value")
+    rset.add_argument("--by", help="who (default: $PIPELINE_REVIEWER or $USER)")
+    rset.set_defaults(func=cmd_review_set)
+    rapprove = review.add_parser("approve", help="confirm the rest as read and let the flow resume")
+    rapprove.add_argument("case_id")
+    rapprove.add_argument("--by", help="who (default: $PIPELINE_REVIEWER or $USER)")
+    rapprove.set_defaults(func=cmd_review_approve)
+
     status = sub.add_parser("status", help="counts per state")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
@@ -228,4 +247,89 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     else:
         for group, values in counts.items():
             print(f"{group}: " + (", ".join(f"{k} {v}" for k, v in sorted(values.items())) or "none"))
+    return 0
+
+
+def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.register import Register
+
+    rows = []
+    register = Register(settings.database)
+    for row in register.list_cases("review"):
+        record = register.case(row["case_id"])
+        assert record is not None
+        reasons = record.assessment.reasons if record.assessment else []
+        doubtful = sum(1 for v in record.fields.values() if not v.accepted)
+        rows.append(
+            {
+                "case_id": record.case_id,
+                "form_id": record.form_id,
+                "received_at": row["received_at"],
+                "doubtful_fields": doubtful,
+                "reasons": reasons,
+            }
+        )
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for r in rows:
+            print(f"{r['case_id']}  {r['form_id']:<20} {r['doubtful_fields']:>2} doubtful  {'; '.join(r['reasons'])}")
+    return 0
+
+
+def cmd_review_show(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline import review
+    from pipeline.register import Register
+
+    record = review.open_case(Register(settings.database), args.case_id)
+    spec = load_forms(settings.forms_dir)[record.form_id]
+    fields = review.doubtful(record, spec, settings)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "case_id": record.case_id,
+                    "reasons": record.assessment.reasons if record.assessment else [],
+                    "fields": [f.model_dump(mode="json") for f in fields],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return 0
+    print(f"{record.case_id} ({record.form_id})")
+    for reason in record.assessment.reasons if record.assessment else []:
+        print(f"  reason: {reason}")
+    for f in fields:
+        print(f"  {f.name:<28} {f.value!r:<32} confidence {f.confidence:.2f}  {f.problem or ''}")
+        if f.crop:
+            print(f"  {'':<28} crop: {f.crop}")
+    return 0
+
+
+def cmd_review_set(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline import review
+    from pipeline.register import Register
+
+    register = Register(settings.database)
+    record = review.open_case(register, args.case_id)
+    spec = load_forms(settings.forms_dir)[record.form_id]
+    value = review.set_value(
+        register, spec, settings, args.case_id, args.field, args.value, args.by or review.reviewer()
+    )
+    print(f"{args.case_id} {args.field} = {value.value!r}")
+    return 0
+
+
+def cmd_review_approve(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline import review
+    from pipeline.register import Register
+
+    register = Register(settings.database)
+    record = review.approve(
+        register, load_forms(settings.forms_dir), settings, args.case_id, args.by or review.reviewer()
+    )
+    letters = ", ".join(letter.path for letter in record.letters) or "no letter"
+    outcome = record.assessment.outcome.value if record.assessment else ""
+    print(f"{record.case_id}: approved, {outcome}; {letters}")
     return 0

@@ -24,6 +24,7 @@ from pipeline.errors import DocumentError, LimitExceededError, UnreadablePdfErro
 from pipeline.formspec import FormSpec
 from pipeline.models import Provenance
 from pipeline.register import Register
+from pipeline.scan.raster import Kind
 from pipeline.stages import DocumentResult, Input, Job
 
 log = logging.getLogger("pipeline")
@@ -33,18 +34,32 @@ Outcome = Literal["recorded", "review", "quarantined", "duplicate"]
 
 def read_document(job: Job, specs: Mapping[str, FormSpec]) -> list[DocumentResult]:
     """Everything that touches the document's content. Raises DocumentError for an input that cannot go on."""
-    doc = stages.open_pdf(job)
-    try:
-        spec, first = stages.identify(doc, specs)
-        raw = stages.read_fields(doc, spec, first)
-        values, problems, model = stages.check(spec, raw, job.thresholds)
-        on = job.received_at.date()
-        assessment = stages.assess(spec, model, problems, on)
-        record = stages.build_record(job, spec, 1, list(range(1, doc.page_count + 1)), values, problems, assessment)
-        letters = stages.write_letters(job.outbox, record, stages.render_letters(spec, record, model, on))
-        return [stages.DocumentResult(record, letters, stages.personnummer(spec, record))]
-    finally:
-        doc.close()
+    kind = stages.sniff(job)
+    if kind == "pdf":
+        doc = stages.open_pdf(job)
+        try:
+            found = stages.identify(doc, specs)
+            if found is not None:
+                spec, first = found
+                raw = stages.read_fields(doc, spec, first)
+                return [stages.conclude(job, spec, 1, list(range(1, doc.page_count + 1)), raw)]
+        finally:
+            doc.close()
+    return read_scanned(job, kind, specs)
+
+
+def read_scanned(job: Job, kind: Kind, specs: Mapping[str, FormSpec]) -> list[DocumentResult]:
+    """Page images: identify and align each by its QR code and marks, split the batch, read each form zonally."""
+    located = [stages.locate(image, number, specs) for number, image in stages.page_images(job, kind)]
+    documents, manifest = stages.split_batch(located)
+    results = []
+    for index, document in enumerate(documents, start=1):
+        spec = specs[document.form_id]
+        reading = stages.read_scan(document, located, spec)
+        pages = sorted(document.pages.values())
+        results.append(stages.conclude(job, spec, index, pages, reading.values, document.attachments, reading))
+    stages.note_manifest(results, manifest)
+    return results
 
 
 class Runner(Protocol):
@@ -148,11 +163,18 @@ class Intake:
         letters: list[str] = []
         for result in results:
             outputs.link(self.register, result)
+            outputs.write_crops(self.settings, result)
             letters += result.letters
             outputs.write_record(self.settings, result.record)
-        review = any(r.record.status.value == "review" for r in results)
-        outcome: Outcome = "review" if review else "recorded"
         reasons = [reason for r in results if r.record.assessment for reason in r.record.assessment.reasons]
+        manifest = results[0].manifest or []
+        stray = [p.page for p in manifest if p.role in ("unassigned", "repeated")]
+        if manifest:
+            outputs.write_manifest(self.settings, job.sha256, manifest)
+        if stray:
+            reasons.append(f"Pages {', '.join(map(str, stray))} belong to no form and need a person to look.")
+        review = bool(stray) or any(r.record.status.value == "review" for r in results)
+        outcome: Outcome = "review" if review else "recorded"
         with self.register.transaction():
             for result in results:
                 self.register.save_case(result.record, outputs.person_key(self.register, result))

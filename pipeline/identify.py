@@ -11,20 +11,26 @@ from pipeline.formspec import FormSpec
 from pipeline.models import Source
 
 
-def identify(doc: PdfDocument, specs: Mapping[str, FormSpec]) -> tuple[FormSpec, Source]:
-    """The form and the reader to trust first (AcroForm when it has values, else the text layer)."""
+def identify_digital(doc: PdfDocument, specs: Mapping[str, FormSpec]) -> tuple[FormSpec, Source] | None:
+    """The form and the reader to trust first (AcroForm, else the text layer); None when neither tells, as for a
+    scan: the page images are then identified by their QR code."""
     spec = _by_acroform(doc, specs)
     if spec is not None:
         return spec, Source.ACROFORM
     spec = _by_text(doc, specs)
     if spec is not None:
         return spec, Source.TEXT
-    if not any(doc.words.values()):
-        raise UnknownFormError(
-            "The PDF has no form fields and no text: it looks like a scan, which this path cannot read yet.",
-            action="Send it to a handläggare for manual registration.",
-        )
-    raise UnknownFormError("The PDF is not one of the forms the pipeline reads.")
+    return None
+
+
+def identify(doc: PdfDocument, specs: Mapping[str, FormSpec]) -> tuple[FormSpec, Source]:
+    found = identify_digital(doc, specs)
+    if found is None:
+        raise UnknownFormError(NOT_OURS)
+    return found
+
+
+NOT_OURS = "The PDF is not one of the forms the pipeline reads."
 
 
 def _by_acroform(doc: PdfDocument, specs: Mapping[str, FormSpec]) -> FormSpec | None:

@@ -41,6 +41,7 @@ class FieldValue(BaseModel):
     confidence: float = Field(ge=0, le=1)
     accepted: bool
     problem: str | None = None
+    crop: str | None = Field(default=None, description="PNG of the field as scanned, for review (state folder)")
 
 
 class Severity(StrEnum):
@@ -147,6 +148,7 @@ class CaseRecord(BaseModel):
     status: CaseStatus
     provenance: Provenance = Provenance()
     pages: list[int] = Field(description="pages of the source file this document was read from, 1-based")
+    attachment_pages: list[int] = Field(default_factory=list, description="pages not of our form that came with it")
     fields: dict[str, FieldValue]
     problems: list[Problem]
     assessment: Assessment | None

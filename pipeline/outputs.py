@@ -17,6 +17,7 @@ from pipeline.errors import DocumentError
 from pipeline.fsutil import atomic_write, copy_private, move_private
 from pipeline.models import CaseRecord, CaseStatus, HistoryEntry
 from pipeline.register import Register
+from pipeline.scan.batch import ManifestPage
 from pipeline.stages import DocumentResult, Input
 
 
@@ -40,6 +41,24 @@ def link(register: Register, result: DocumentResult) -> None:
         result.record.history.append(
             HistoryEntry(at=dt.datetime.now(dt.UTC), by="pipeline", event="linked", detail=", ".join(earlier))
         )
+
+
+def write_crops(settings: Settings, result: DocumentResult) -> None:
+    """What the machine saw of each doubtful field, beside the case in review, for the person who resolves it."""
+    if result.record.status is not CaseStatus.REVIEW:
+        return
+    for name, png in result.crops.items():
+        relative = Path("review") / result.record.case_id / f"{name}.png"
+        atomic_write(settings.state_dir / relative, png, sync=False)
+        result.record.fields[name].crop = relative.as_posix()
+
+
+def write_manifest(settings: Settings, sha256: str, manifest: list[ManifestPage]) -> Path:
+    """Beside the archived original: what every page of the file became."""
+    path = settings.archive / sha256[:2] / f"{sha256}.manifest.json"
+    data = json.dumps([p.model_dump() for p in manifest], indent=2).encode()
+    atomic_write(path, data)
+    return path
 
 
 def record_path(settings: Settings, record: CaseRecord) -> Path:

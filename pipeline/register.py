@@ -116,7 +116,8 @@ class Register:
         self.db.execute(
             """INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT(case_id) DO UPDATE SET status=excluded.status, outcome=excluded.outcome,
-               updated_at=excluded.updated_at, record=excluded.record, person_key=excluded.person_key""",
+               updated_at=excluded.updated_at, record=excluded.record,
+               person_key=COALESCE(excluded.person_key, cases.person_key)""",
             (
                 record.case_id,
                 record.document_id,

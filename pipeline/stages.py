@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
 from pydantic import BaseModel
 
 from pipeline import identify as identification
 from pipeline import rules
 from pipeline.document import PdfDocument
+from pipeline.errors import UnknownFormError
 from pipeline.formspec import FieldType, FormSpec
 from pipeline.fsutil import atomic_write
 from pipeline.letters import LetterContext, render_letter
@@ -36,6 +38,11 @@ from pipeline.models import (
 from pipeline.readers import Reader, merge
 from pipeline.readers.acroform import AcroFormReader
 from pipeline.readers.textlayer import TextLayerReader
+from pipeline.scan import batch, raster
+from pipeline.scan.align import CANON_DPI, AlignedPage, AlignmentError, align_page
+from pipeline.scan.batch import ManifestPage, PageId, Split
+from pipeline.scan.ocr import OcrEngine, default_engine
+from pipeline.scan.zonal import PageReading, Template, read_page
 from pipeline.validate import domain_model, validate
 
 READERS: dict[Source, Reader] = {Source.ACROFORM: AcroFormReader(), Source.TEXT: TextLayerReader()}
@@ -74,14 +81,116 @@ class DocumentResult:
     record: CaseRecord
     letters: list[str] = field(default_factory=list)  # written, relative to the outbox
     personnummer: str | None = None  # for linking in the register; never logged
+    crops: dict[str, bytes] = field(default_factory=dict)  # PNG of each field that needs a person's eye
+    manifest: list[ManifestPage] | None = None  # for the input's first document: what every page of the file is
+
+
+def sniff(job: Job) -> raster.Kind:
+    return raster.sniff(job.data)
 
 
 def open_pdf(job: Job) -> PdfDocument:
     return PdfDocument(job.data, max_pages=job.max_pages)
 
 
-def identify(doc: PdfDocument, specs: Mapping[str, FormSpec]) -> tuple[FormSpec, Source]:
-    return identification.identify(doc, specs)
+def identify(doc: PdfDocument, specs: Mapping[str, FormSpec]) -> tuple[FormSpec, Source] | None:
+    return identification.identify_digital(doc, specs)
+
+
+# --- the scan path ------------------------------------------------------------------------------------------------
+
+ENGINE: OcrEngine = default_engine()  # the seam: pytesseract, or tesserocr kept loaded in the worker
+_TEMPLATES: dict[tuple[str, str, int], Template] = {}
+
+
+@dataclass
+class Located:
+    id: PageId
+    page: AlignedPage | None = None
+    error: AlignmentError | None = None
+
+
+def page_images(job: Job, kind: raster.Kind) -> Iterator[tuple[int, Image.Image]]:
+    pages = raster.pdf_pages(job.data, job.max_pages) if kind == "pdf" else raster.image_pages(job.data, job.max_pages)
+    return enumerate(pages, start=1)
+
+
+def locate(image: Image.Image, number: int, specs: Mapping[str, FormSpec]) -> Located:
+    """Which form page this is (its QR code) and the page warped onto the template (its corner marks)."""
+    try:
+        aligned = align_page(image, specs)
+    except AlignmentError as exc:
+        form_id, form_page = exc.form_id, exc.page
+        return Located(PageId(number, form_id, form_page), error=exc)
+    if aligned is None:
+        return Located(PageId(number, None))
+    return Located(PageId(number, aligned.form_id, aligned.page), page=aligned)
+
+
+def split_batch(located: list[Located]) -> tuple[list[Split], list[ManifestPage]]:
+    documents, manifest = batch.split([p.id for p in located])
+    if not documents:
+        raise UnknownFormError(identification.NOT_OURS + " No page carries the QR code of one of our forms.")
+    return documents, manifest
+
+
+def template(spec: FormSpec, page: int) -> Template:
+    """The blank page at the canonical resolution, rendered once per worker and kept."""
+    key = (spec.id, spec.form.version, page)
+    if key not in _TEMPLATES:
+        import pypdfium2 as pdfium
+
+        pdf = pdfium.PdfDocument(str(spec.blank_path))
+        try:
+            image = pdf[page - 1].render(scale=CANON_DPI / 72, grayscale=True, may_draw_forms=False).to_pil()
+        finally:
+            pdf.close()
+        _TEMPLATES[key] = Template.from_blank(image, CANON_DPI)
+    return _TEMPLATES[key]
+
+
+def read_scan(document: Split, located: list[Located], spec: FormSpec) -> PageReading:
+    """Zonal reading of each page of one document; a page that could not be aligned is read as unreadable."""
+    merged = PageReading()
+    for form_page in range(1, spec.form.pages + 1):
+        number = document.pages.get(form_page)
+        page = located[number - 1] if number is not None else None
+        if page is None or page.page is None:  # a page missing from the scan, or one that could not be aligned
+            for fs in (f for f in spec.fields if f.page == form_page):
+                merged.values[fs.name] = RawField(value="", source=Source.OCR, confidence=0.0)
+            continue
+        reading = read_page(page.page.image, template(spec, form_page), spec, form_page, ENGINE)
+        merged.values.update(reading.values)
+        merged.crops.update(reading.crops)
+    return merged
+
+
+def note_manifest(results: list[DocumentResult], manifest: list[ManifestPage]) -> None:
+    results[0].manifest = manifest
+
+
+def conclude(
+    job: Job,
+    spec: FormSpec,
+    index: int,
+    pages: list[int],
+    raw: Mapping[str, RawField],
+    attachments: list[int] | None = None,
+    scan: PageReading | None = None,
+) -> DocumentResult:
+    """From raw values to a finished result: validate, assess, record, letters (and crops for review)."""
+    values, problems, model = check(spec, raw, job.thresholds)
+    on = job.received_at.date()
+    assessment = assess(spec, model, problems, on)
+    record = build_record(job, spec, index, pages, values, problems, assessment)
+    record.attachment_pages = attachments or []
+    crops = {
+        name: scan.crops[name]()
+        for name, v in record.fields.items()
+        if scan is not None and not v.accepted and name in scan.crops
+    }
+    letters = write_letters(job.outbox, record, render_letters(spec, record, model, on))
+    return DocumentResult(record, letters, personnummer(spec, record), crops)
 
 
 def read_fields(doc: PdfDocument, spec: FormSpec, first: Source) -> dict[str, RawField]:

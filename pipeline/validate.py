@@ -25,11 +25,9 @@ _NORMALISERS: dict[FieldType, Callable[[str], str]] = {
     FieldType.EMAIL: identifiers.normalise_email,
 }
 
-# Default per-type thresholds; digital sources clear them, OCR must earn it (settings may override).
-DEFAULT_THRESHOLDS: dict[str, float] = {t.value: 0.90 for t in FieldType} | {
-    "personnummer": 0.95,
-    "freetext": 0.6,
-}
+# Default per-type thresholds; digital sources clear them, OCR must earn it (settings may override). A personnummer
+# also has to pass its check digit and calendar date, which no single misread digit survives, so it may ask less.
+DEFAULT_THRESHOLDS: dict[str, float] = {t.value: 0.90 for t in FieldType} | {"personnummer": 0.70}
 
 
 def validate(
@@ -41,7 +39,8 @@ def validate(
         seen = raw.get(fs.name) or RawField(value=None, source=Source.ACROFORM, confidence=1.0)
         value, problem = _check(fs, seen.value)
         confident = seen.confidence >= thresholds.get(fs.type.value, 0.9)
-        if problem is None and not confident:
+        # Unsure whether a box is empty is not the same as empty: a doubtful reading goes to a person.
+        if not confident and (problem is None or problem.severity is Severity.MISSING):
             problem = Problem(
                 field=fs.name,
                 label=fs.label,
@@ -54,10 +53,25 @@ def validate(
             value=value,
             source=seen.source,
             confidence=seen.confidence,
-            accepted=problem is None,
+            # A confidently empty required box is accepted as empty: the request for completion asks for it.
+            accepted=problem is None or problem.severity is Severity.MISSING,
             problem=problem.message if problem else None,
         )
     return values, problems
+
+
+_YES = {"ja", "j", "x", "true", "1", "yes"}
+_NO = {"nej", "n", "false", "0", "no", ""}
+
+
+def validate_value(fs: FieldSpec, text: str) -> tuple[str | bool | None, Problem | None]:
+    """One value typed by a person (review): a tick box takes ja/nej; everything else as on the form."""
+    if fs.type in (FieldType.CHECKBOX, FieldType.SIGNATURE):
+        answer = text.strip().casefold()
+        if answer in _YES | _NO:
+            return answer in _YES, None
+        return text, _problem(fs, Severity.INVALID, f"{fs.label}: svara ja eller nej")
+    return _check(fs, text)
 
 
 def _check(fs: FieldSpec, value: str | bool | None) -> tuple[str | bool | None, Problem | None]:

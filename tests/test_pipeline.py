@@ -86,7 +86,12 @@ def test_filled_7429s_and_bad_input_each_get_an_outcome_and_a_place(
     assert out[owner_only.name]["outcome"] == "recorded", "an owner password alone does not stop reading"
     assert out[no_consent.name]["outcome"] == "review" and "Samtycke saknas" in out[no_consent.name]["reason"]
     assert out[bad_digit.name]["outcome"] == "review" and "kontrollsiffra" in out[bad_digit.name]["reason"]
-    expected_reasons = {not_pdf: "not a PDF", truncated: "cut off", locked: "password", unknown: "not one of the forms"}
+    expected_reasons = {
+        not_pdf: "neither a PDF nor a scanned image",
+        truncated: "cut off",
+        locked: "password",
+        unknown: "not one of the forms",
+    }
     for path, words in expected_reasons.items():
         result = out[path.name]
         assert result["outcome"] == "quarantined" and words in result["reason"], result
