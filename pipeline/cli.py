@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -220,12 +221,21 @@ def cmd_cases_list(args: argparse.Namespace, settings: Settings) -> int:
 
     register = Register(settings.database)
     rows = [dict(r) for r in register.list_cases(args.status)]
-    if args.json:
+    _emit(
+        rows,
+        args.json,
+        lambda r: f"{r['case_id']}  {r['form_id']:<20} {r['status']:<9} {r['outcome'] or '':<18} {r['received_at']}",
+    )
+    return 0
+
+
+def _emit(rows: list[dict[str, Any]], as_json: bool, line: Callable[[dict[str, Any]], str]) -> None:
+    """A listing: JSON for programs, one line per row for people."""
+    if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
-        for r in rows:
-            print(f"{r['case_id']}  {r['form_id']:<20} {r['status']:<9} {r['outcome'] or '':<18} {r['received_at']}")
-    return 0
+        for row in rows:
+            print(line(row))
 
 
 def cmd_cases_show(args: argparse.Namespace, settings: Settings) -> int:
@@ -269,11 +279,11 @@ def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
                 "reasons": reasons,
             }
         )
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-    else:
-        for r in rows:
-            print(f"{r['case_id']}  {r['form_id']:<20} {r['doubtful_fields']:>2} doubtful  {'; '.join(r['reasons'])}")
+    _emit(
+        rows,
+        args.json,
+        lambda r: f"{r['case_id']}  {r['form_id']:<20} {r['doubtful_fields']:>2} doubtful  {'; '.join(r['reasons'])}",
+    )
     return 0
 
 
