@@ -1,10 +1,12 @@
 """The conductor: the list of stages, nothing else.
 
-``read_document`` runs in a worker process (it parses untrusted bytes); ``Intake.handle`` runs in the service
-process and owns the register and every write, so outputs are written once, in one place.
+``read_document`` runs in a worker process (it parses untrusted bytes, and renders and writes the letters, whose
+paths derive from the content); ``Intake`` runs in the service process and owns the register and every other write.
 
-    inbox file ─ take ─▶ Job ─(worker) open ▶ identify ▶ read ▶ validate ▶ assess ▶ record ▶ letters ─▶ results
-    results ─ link ▶ write letters ▶ write record ▶ register ▶ archive        (any DocumentError ─▶ quarantine)
+    inbox file ─ take ─▶ Job ─(worker) type ▶ PDF: open ▶ identify ▶ read fields ─┐
+                                           scan: pages ▶ locate (QR, marks) ▶ split ▶ zonal read ─┤
+                               validate ▶ assess ▶ record ▶ letters ◀─────────────────────────────┘ ─▶ results
+    results ─ link ▶ crops ▶ record ▶ manifest ▶ register ▶ archive        (any DocumentError ─▶ quarantine)
 """
 
 from __future__ import annotations
