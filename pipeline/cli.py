@@ -321,11 +321,14 @@ def cmd_review_set(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline import review
     from pipeline.register import Register
 
-    register = Register(settings.database)
-    record = review.open_case(register, args.case_id)
-    spec = load_forms(settings.forms_dir)[record.form_id]
     value = review.set_value(
-        register, spec, settings, args.case_id, args.field, args.value, args.by or review.reviewer()
+        Register(settings.database),
+        load_forms(settings.forms_dir),
+        settings,
+        args.case_id,
+        args.field,
+        args.value,
+        args.by or review.reviewer(),
     )
     print(f"{args.case_id} {args.field} = {value.value!r}")
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -73,12 +74,18 @@ def doubtful(record: CaseRecord, spec: FormSpec, settings: Settings) -> list[Dou
 
 
 def set_value(
-    register: Register, spec: FormSpec, settings: Settings, case_id: str, name: str, text: str, by: str
+    register: Register,
+    specs: Mapping[str, FormSpec],
+    settings: Settings,
+    case_id: str,
+    name: str,
+    text: str,
+    by: str,
 ) -> FieldValue:
     record = open_case(register, case_id)
     if name not in record.fields:
         raise ReviewError(f"Case {case_id} has no field {name!r}.")
-    fs = spec.field(name)
+    fs = specs[record.form_id].field(name)
     value, problem = validate_value(fs, text)
     if problem is not None:
         raise ReviewError(f"The value is not valid for {fs.label}: {problem.message}", action="Correct the value.")
@@ -88,7 +95,7 @@ def set_value(
     return record.fields[name]
 
 
-def approve(register: Register, specs: dict[str, FormSpec], settings: Settings, case_id: str, by: str) -> CaseRecord:
+def approve(register: Register, specs: Mapping[str, FormSpec], settings: Settings, case_id: str, by: str) -> CaseRecord:
     """Confirm what is left as read, then resume: validate, assess, record, letters."""
     record = open_case(register, case_id)
     if record.data_minimised:

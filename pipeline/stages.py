@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,7 +176,7 @@ def conclude(
     pages: list[int],
     raw: Mapping[str, RawField],
     attachments: list[int] | None = None,
-    scan: PageReading | None = None,
+    crops: Mapping[str, Callable[[], bytes]] | None = None,
 ) -> DocumentResult:
     """From raw values to a finished result: validate, assess, record, letters (and crops for review)."""
     values, problems, model = check(spec, raw, job.thresholds)
@@ -184,13 +184,10 @@ def conclude(
     assessment = assess(spec, model, problems, on)
     record = build_record(job, spec, index, pages, values, problems, assessment)
     record.attachment_pages = attachments or []
-    crops = {
-        name: scan.crops[name]()
-        for name, v in record.fields.items()
-        if scan is not None and not v.accepted and name in scan.crops
-    }
+    crops = crops or {}
+    pngs = {name: crops[name]() for name, v in record.fields.items() if not v.accepted and name in crops}
     letters = write_letters(job.outbox, record, render_letters(spec, record, model, on))
-    return DocumentResult(record, letters, personnummer(spec, record), crops)
+    return DocumentResult(record, letters, personnummer(spec, record), pngs)
 
 
 def read_fields(doc: PdfDocument, spec: FormSpec, first: Source) -> dict[str, RawField]:
