@@ -59,7 +59,11 @@ def read_scanned(job: Job, kind: Kind, specs: Mapping[str, FormSpec]) -> list[Do
         spec = specs[document.form_id]
         reading = stages.read_scan(document, located, spec)
         pages = sorted(document.pages.values())
-        results.append(stages.conclude(job, spec, index, pages, reading.values, document.attachments, reading.crops))
+        results.append(
+            stages.conclude(
+                job, spec, index, pages, reading.values, document.attachments, reading.crops, reading.problems
+            )
+        )
     stages.note_manifest(results, manifest)
     return results
 

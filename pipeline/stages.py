@@ -32,6 +32,7 @@ from pipeline.models import (
     Problem,
     Provenance,
     RawField,
+    Severity,
     Source,
     Status,
 )
@@ -105,9 +106,10 @@ _TEMPLATES: dict[tuple[str, str, int], Template] = {}
 
 @dataclass
 class Located:
+    """One page of the file: what its QR code says, and the page aligned (None: not ours, or not alignable)."""
+
     id: PageId
     page: AlignedPage | None = None
-    error: AlignmentError | None = None
 
 
 def page_images(job: Job, kind: raster.Kind) -> Iterator[tuple[int, Image.Image]]:
@@ -119,9 +121,8 @@ def locate(image: Image.Image, number: int, specs: Mapping[str, FormSpec]) -> Lo
     """Which form page this is (its QR code) and the page warped onto the template (its corner marks)."""
     try:
         aligned = align_page(image, specs)
-    except AlignmentError as exc:
-        form_id, form_page = exc.form_id, exc.page
-        return Located(PageId(number, form_id, form_page), error=exc)
+    except AlignmentError as exc:  # our QR code, but the page cannot be straightened: read as unreadable
+        return Located(PageId(number, exc.form_id, exc.page))
     if aligned is None:
         return Located(PageId(number, None))
     return Located(PageId(number, aligned.form_id, aligned.page), page=aligned)
@@ -158,11 +159,23 @@ def read_scan(document: Split, located: list[Located], spec: FormSpec) -> PageRe
         if page is None or page.page is None:  # a page missing from the scan, or one that could not be aligned
             for fs in (f for f in spec.fields if f.page == form_page):
                 merged.values[fs.name] = RawField(value="", source=Source.OCR, confidence=0.0)
+            merged.problems.append(_page_problem(form_page, page))
             continue
         reading = read_page(page.page.image, template(spec, form_page), spec, form_page, ENGINE)
         merged.values.update(reading.values)
         merged.crops.update(reading.crops)
     return merged
+
+
+def _page_problem(form_page: int, page: Located | None) -> Problem:
+    if page is None:
+        message = f"Sida {form_page} av blanketten saknas i skanningen."
+    else:
+        message = (
+            f"Sida {form_page} av blanketten kunde inte rättas upp (sida {page.id.number} i filen): "
+            "hörnmarkeringarna eller QR-koden syns inte helt. Skanna om sidan rak och hel."
+        )
+    return Problem(field=None, label=f"Sida {form_page}", severity=Severity.DOUBTFUL, message=message)
 
 
 def note_manifest(results: list[DocumentResult], manifest: list[ManifestPage]) -> None:
@@ -177,9 +190,11 @@ def conclude(
     raw: Mapping[str, RawField],
     attachments: list[int] | None = None,
     crops: Mapping[str, Callable[[], bytes]] | None = None,
+    page_problems: list[Problem] | None = None,
 ) -> DocumentResult:
     """From raw values to a finished result: validate, assess, record, letters (and crops for review)."""
     values, problems, model = check(spec, raw, job.thresholds)
+    problems = [*(page_problems or []), *problems]
     on = job.received_at.date()
     assessment = assess(spec, model, problems, on)
     record = build_record(job, spec, index, pages, values, problems, assessment)

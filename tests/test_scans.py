@@ -99,3 +99,24 @@ def test_a_scan_needing_review_keeps_crops_for_staff(env: dict[str, str], settin
     for field in shown["fields"]:
         if field["source"] == "ocr":
             assert Path(field["crop"]).read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_page_that_cannot_be_aligned_sends_the_case_to_review_with_that_reason(
+    specs: dict[str, FormSpec], tmp_path: Path
+) -> None:
+    from pipeline import stages
+    from pipeline.scan.batch import PageId, Split
+
+    spec = specs["ansokan-samordning"]
+    located = [stages.Located(PageId(1, spec.id, 1))]  # QR read, corner marks not found; page 2 never scanned
+    reading = stages.read_scan(Split(spec.id, pages={1: 1}), located, spec)
+    data = b"%PDF-1.7 stand-in"
+    job = Job(
+        data, hashlib.sha256(data).hexdigest(), dt.datetime.now(dt.UTC), Provenance(), 50, DEFAULT_THRESHOLDS, tmp_path
+    )
+    result = stages.conclude(job, spec, 1, [1], reading.values, [], reading.crops, reading.problems)
+    assert result.record.status.value == "review" and result.letters == []
+    reasons = result.record.assessment.reasons if result.record.assessment else []
+    assert any("Sida 1" in r and "Skanna om" in r for r in reasons)
+    assert any("Sida 2" in r and "saknas" in r for r in reasons)
+    assert not any(v.accepted for v in result.record.fields.values() if v.value not in (None, False))

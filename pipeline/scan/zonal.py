@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from pipeline.formspec import A4, Box, FieldSpec, FieldType, FormSpec
-from pipeline.models import RawField, Source
+from pipeline.models import Problem, RawField, Source
 from pipeline.scan.ocr import OcrEngine, Word
 
 INK = 150  # grey level below which a pixel is ink
@@ -89,6 +89,7 @@ class Template:
 class PageReading:
     values: dict[str, RawField] = field(default_factory=dict)
     crops: dict[str, Callable[[], bytes]] = field(default_factory=dict)  # PNG of what the machine saw, on demand
+    problems: list[Problem] = field(default_factory=list)  # about whole pages: missing, or not aligned
 
 
 def read_page(image: Image.Image, template: Template, spec: FormSpec, page: int, engine: OcrEngine) -> PageReading:
