@@ -57,6 +57,8 @@ def parse_personnummer(raw: str, today: dt.date | None = None) -> Personnummer:
     if m["century"]:
         if m["sep"] == "+":
             raise ValueError("plustecken används bara med tio siffror; skriv ÅÅÅÅMMDD-NNNN")
+        if m["century"] not in ("18", "19", "20"):  # no one alive was born in another century: a misreading
+            raise ValueError("personnumret innehåller inget giltigt datum")
         year = int(m["century"]) * 100 + yy
     else:
         # The 10-digit form: the most recent year with those two digits, one century further back with '+'.
@@ -142,3 +144,17 @@ def normalise_email(raw: str) -> str:
 
 def normalise_text(raw: str) -> str:
     return re.sub(r"\s+", " ", raw).strip()
+
+
+# What a name or a place may contain: letters in any alphabet, and the marks that join them (Anna-Lena, O'Brien,
+# St. Olof). An address adds digits and what house numbers and c/o use. Anything else is a misreading or a mistake.
+_CHARSETS = {
+    "name": (re.compile(r"^[^\W\d_]+(?:[ \-'.]+[^\W\d_]+)*\.?$"), "får bara innehålla bokstäver"),
+    "address": (re.compile(r"^[\w .,\-'/]+$"), "innehåller tecken som inte hör till en adress"),
+}
+
+
+def check_charset(text: str, charset: str) -> None:
+    pattern, message = _CHARSETS[charset]
+    if not pattern.fullmatch(text) or "_" in text:
+        raise ValueError(message)

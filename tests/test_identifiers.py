@@ -47,6 +47,7 @@ def test_plus_means_a_hundred_years_or_more() -> None:
         ("20991231-1234", "framtiden"),
         ("1985-03-12", "tolv siffror"),
         ("19850312+2395", "plustecken"),
+        ("09031130-9306", "giltigt datum"),  # a misread century: once accepted as the year 903
         ("abc", "tolv siffror"),
     ],
 )
@@ -68,6 +69,16 @@ def test_any_valid_personnummer_round_trips(born: dt.date, serial: int, samordni
     wrong = str((int(check) + 1) % 10)
     with pytest.raises(ValueError, match="kontrollsiffra"):
         ids.parse_personnummer(text[:-1] + wrong, TODAY)
+
+
+@given(st.from_regex(r"\A\d{8}-?\d{4}\Z"))
+def test_a_normalised_personnummer_parses_to_itself(text: str) -> None:
+    """What the parser accepts, it accepts again in its normal form (a domain model re-checks accepted values)."""
+    try:
+        once = ids.normalise_personnummer(text, TODAY)
+    except ValueError:
+        return
+    assert ids.normalise_personnummer(once, TODAY) == once
 
 
 @given(st.text(max_size=20))
