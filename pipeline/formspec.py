@@ -76,6 +76,9 @@ class FieldSpec(_Strict):
     lines: int = Field(default=1, ge=1, description="rows of a free-text box")
     hint: str | None = Field(default=None, description="small print beside the label, e.g. a format")
     personal: bool = Field(default=False, description="data about the patient, left out when consent is missing")
+    charset: Literal["name", "address"] | None = Field(
+        default=None, description="what a text may contain: a name or place has no digits, an address no brackets"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -94,6 +97,8 @@ class FieldSpec(_Strict):
             _check_box(self.box, where)
         if self.type is FieldType.SIGNATURE and self.acroform:
             raise ValueError(f"{where}: a signature is read by ink on paper and has no AcroForm widget")
+        if self.charset and self.type is not FieldType.TEXT:
+            raise ValueError(f"{where}: only a text field takes a charset")
         if self.type is not FieldType.SIGNATURE and not self.acroform:
             raise ValueError(f"{where}: name at least one AcroForm field")
         return self

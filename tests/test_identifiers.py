@@ -9,6 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline import identifiers as ids
+from pipeline.formspec import FormSpec
+from pipeline.models import RawField, Source
+from pipeline.validate import validate
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -133,3 +136,43 @@ def test_phone_and_email() -> None:
     for bad in ("anna@@region.se", "anna.region.se", "anna@region"):
         with pytest.raises(ValueError):
             ids.normalise_email(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "charset"),
+    [
+        ("ANNA-LENA O'BRIEN", "name"),
+        ("NGUYỄN", "name"),
+        ("ST. OLOF", "name"),
+        ("STORGATAN 12 B", "address"),
+        ("C/O SVENSSON, BOX 12", "address"),
+        ("ÄNGSVÄGEN 6-8", "address"),
+    ],
+)
+def test_names_and_addresses_as_people_write_them(text: str, charset: str) -> None:
+    ids.check_charset(text, charset)
+
+
+@pytest.mark.parametrize(
+    ("text", "charset"),
+    [
+        ("50", "name"),
+        ("B0", "name"),
+        ("MALMÖ]", "name"),
+        ("ANNA_LENA", "name"),
+        ("BACKGATAN 6]", "address"),
+        ("ÄNGSVÄGEN &", "address"),
+        ("STORGATAN 1|", "address"),
+    ],
+)
+def test_what_no_name_or_address_contains_is_refused(text: str, charset: str) -> None:
+    """A misreading that no person would write ('50' for BO, ']' for 1) is never accepted as a name or address."""
+    with pytest.raises(ValueError, match=r"bokstäver|adress"):
+        ids.check_charset(text, charset)
+
+
+def test_a_name_with_digits_goes_to_a_person(specs: dict[str, FormSpec]) -> None:
+    spec = specs["ansokan-samordning"]
+    values, problems = validate(spec, {"fornamn": RawField(value="50", source=Source.OCR, confidence=0.99)})
+    assert not values["fornamn"].accepted
+    assert [p.message for p in problems if p.field == "fornamn"] == ["Förnamn: får bara innehålla bokstäver"]

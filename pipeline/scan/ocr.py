@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from PIL import Image
 
@@ -29,24 +29,25 @@ TESSDATA = "/usr/share/tesseract-ocr/5/tessdata/"
 
 
 class OcrEngine(Protocol):
-    def words(self, image: Image.Image, charset: str | None = None) -> list[Word]:
-        """Words in the image; ``charset`` limits what may be recognised (digits for a personnummer)."""
+    def words(self, image: Image.Image, charset: str | None = None, model: str = "swe") -> list[Word]:
+        """Words in the image; ``charset`` limits what may be recognised (digits for a personnummer); ``model`` is
+        the trained model to read with (Swedish by default; the Swedish model has no '@', so e-mail reads with
+        English)."""
         ...
 
 
 class Tesseract:
     """pytesseract: a tesseract process per call, Swedish model, LSTM engine, the stitched crops as one block."""
 
-    def __init__(self, lang: str = "swe", config: str = "--oem 1 --psm 6") -> None:
+    def __init__(self, config: str = "--oem 1 --psm 6") -> None:
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-        self.lang = lang
         self.config = config
 
-    def words(self, image: Image.Image, charset: str | None = None) -> list[Word]:
+    def words(self, image: Image.Image, charset: str | None = None, model: str = "swe") -> list[Word]:
         import pytesseract
 
         config = self.config + (f" -c tessedit_char_whitelist={charset}" if charset else "")
-        data = pytesseract.image_to_data(image, lang=self.lang, config=config, output_type=pytesseract.Output.DICT)
+        data = pytesseract.image_to_data(image, lang=model, config=config, output_type=pytesseract.Output.DICT)
         out = []
         for i, text in enumerate(data["text"]):
             conf = float(data["conf"][i])
@@ -69,22 +70,28 @@ class Tesseract:
 class TesserOcr:
     """The same tesseract kept loaded in the worker (tesserocr): no process start and no model load per page."""
 
-    def __init__(self, lang: str = "swe") -> None:
+    def __init__(self) -> None:
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")
         import tesserocr
 
         self._tesserocr = tesserocr
-        self.api = tesserocr.PyTessBaseAPI(
-            path=TESSDATA, lang=lang, psm=tesserocr.PSM.SINGLE_BLOCK, oem=tesserocr.OEM.LSTM_ONLY
-        )
+        self._apis: dict[str, Any] = {}
+        self._api("swe")  # loaded now, so a missing model fails at start-up rather than on the first scan
 
-    def words(self, image: Image.Image, charset: str | None = None) -> list[Word]:
+    def _api(self, model: str) -> Any:
+        if model not in self._apis:
+            t = self._tesserocr
+            self._apis[model] = t.PyTessBaseAPI(path=TESSDATA, lang=model, psm=t.PSM.SINGLE_BLOCK, oem=t.OEM.LSTM_ONLY)
+        return self._apis[model]
+
+    def words(self, image: Image.Image, charset: str | None = None, model: str = "swe") -> list[Word]:
         t = self._tesserocr
-        self.api.SetVariable("tessedit_char_whitelist", charset or "")
-        self.api.SetImage(image)
-        self.api.Recognize()
+        api = self._api(model)
+        api.SetVariable("tessedit_char_whitelist", charset or "")
+        api.SetImage(image)
+        api.Recognize()
         out: list[Word] = []
-        it = self.api.GetIterator()
+        it = api.GetIterator()
         level = t.RIL.WORD
         block = par = line = 0
         for word in t.iterate_level(it, level):

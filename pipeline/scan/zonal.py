@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import re
+import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -159,18 +160,41 @@ def _text_crop(grey: np.ndarray, ink: np.ndarray, template: Template, fs: FieldS
     return crop
 
 
-DIGITS = "0123456789-+"
+@dataclass(frozen=True)
+class Pass:
+    """One engine call over the stitched crops of the fields it reads: the model, what it may recognise, and whether
+    gaps between characters are closed first (comb cells, spaced digit groups)."""
+
+    model: str = "swe"
+    charset: str | None = None
+    compact: bool = False
+    check: str | None = None  # a second model reads the same sheet; a value is trusted only where both agree
+
+
+# Digits have no spelling to fall back on and, but for the personnummer, no check digit: a confidently misread 3 for
+# an 8 is still a valid postnummer. A second, independently trained model must read the same digits.
+DIGIT_PASS = Pass(charset="0123456789-+", compact=True, check="eng")
+DISAGREE = 0.5  # confidence of a value two models read differently: below every threshold, so a person decides
+# Swedish's character set has no '@'; addresses are ASCII in practice, so e-mail reads with English, ASCII only.
+EMAIL_PASS = Pass(model="eng", charset=string.ascii_letters + string.digits + ".@-_+")
+TEXT_PASS = Pass()
+
+
+def pass_for(kind: FieldType) -> Pass:
+    if kind in DIGIT_TYPES:
+        return DIGIT_PASS
+    return EMAIL_PASS if kind is FieldType.EMAIL else TEXT_PASS
 
 
 def _read_texts(texts: list[tuple[FieldSpec, np.ndarray]], engine: OcrEngine) -> dict[str, RawField]:
-    """One engine pass per character set: digits-only fields (read with a digit whitelist) and the rest."""
-    digits = [(fs, _compact(c)) for fs, c in texts if fs.type in DIGIT_TYPES]
-    other = [(fs, c) for fs, c in texts if fs.type not in DIGIT_TYPES]
+    """One engine pass per character-set group (digits, e-mail, the rest), never one per field."""
+    groups: dict[Pass, list[tuple[FieldSpec, np.ndarray]]] = {}
+    for fs, crop in texts:
+        p = pass_for(fs.type)
+        groups.setdefault(p, []).append((fs, _compact(crop) if p.compact else crop))
     out: dict[str, RawField] = {}
-    if digits:
-        out.update(_read_sheet(digits, engine, DIGITS))
-    if other:
-        out.update(_read_sheet(other, engine, None))
+    for p, members in groups.items():
+        out.update(_read_sheet(members, engine, p))
     return out
 
 
@@ -186,9 +210,7 @@ def _compact(crop: np.ndarray, keep: int = 12) -> np.ndarray:
     return crop[:, columns]
 
 
-def _read_sheet(
-    texts: list[tuple[FieldSpec, np.ndarray]], engine: OcrEngine, charset: str | None
-) -> dict[str, RawField]:
+def _read_sheet(texts: list[tuple[FieldSpec, np.ndarray]], engine: OcrEngine, how: Pass) -> dict[str, RawField]:
     """Stitch every crop under the other, one engine call, and map words back to the crop they fall in."""
     width = max(c.shape[1] for _, c in texts) + 2 * GAP
     height = sum(c.shape[0] for _, c in texts) + GAP * (len(texts) + 1)
@@ -199,12 +221,23 @@ def _read_sheet(
         sheet[y : y + crop.shape[0], GAP : GAP + crop.shape[1]] = crop
         spans.append((fs, y, y + crop.shape[0]))
         y += crop.shape[0] + GAP
-    words = engine.words(Image.fromarray(sheet), charset)
+    image = Image.fromarray(sheet)
+    words = engine.words(image, how.charset, how.model)
+    checks = engine.words(image, how.charset, how.check) if how.check else None
     out = {}
     for fs, top, bottom in spans:
-        mine = [w for w in words if top <= w.top + w.height / 2 < bottom]
-        out[fs.name] = _field_value(fs, mine)
+        value = _field_value(fs, [w for w in words if top <= w.top + w.height / 2 < bottom])
+        if checks is not None:
+            second = _field_value(fs, [w for w in checks if top <= w.top + w.height / 2 < bottom])
+            if _key(value.value) != _key(second.value):
+                value = value.model_copy(update={"confidence": min(value.confidence, DISAGREE)})
+        out[fs.name] = value
     return out
+
+
+def _key(value: object) -> str:
+    """What two readings must share to agree: the characters, not the spacing or separators between them."""
+    return re.sub(r"[\s\-./]", "", str(value)).casefold()
 
 
 def _field_value(fs: FieldSpec, words: list[Word]) -> RawField:
