@@ -195,6 +195,7 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
             if args.json:
                 data = asdict(result)
                 data.pop("document_id")
+                data.pop("sha256")
                 print(json.dumps(data, ensure_ascii=False), flush=True)
             elif not progress:
                 print(

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     worker_memory_mb: int = Field(default=1024, ge=128, description="address-space limit per worker process")
     worker_cpu_seconds: int = Field(default=120, ge=1, description="CPU time limit per worker process (cumulative)")
     settle_seconds: float = Field(default=1.0, ge=0)
+    mail_max_attachments: int = Field(default=20, ge=1, le=1000, description="attachments one message may carry")
+    mail_max_depth: int = Field(default=3, ge=0, le=20, description="levels of forwarded messages followed")
     thresholds: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
 
     @model_validator(mode="after")
