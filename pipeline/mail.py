@@ -277,7 +277,8 @@ def _sender(message: Message) -> str | None:
         address = str(addresses[0].addr_spec) if addresses else None
     except Exception:
         return None
-    return _header_text(address)
+    address = _header_text(address)
+    return address if address and re.fullmatch(r"[^\s<>@]+@[^\s<>@]+", address) else None
 
 
 def _sent(message: Message) -> str | None:

@@ -147,6 +147,25 @@ def test_a_logo_in_the_html_body_is_not_an_attachment() -> None:
     assert [a.number for a in found.attachments] == [1] and found.not_read == []
 
 
+def test_damaged_headers_lose_only_their_piece_of_provenance() -> None:
+    raw = (
+        b"From: <<<@@@>\r\nDate: inte ett datum\r\nMessage-ID: <a\x01b@x>\r\nTo: x\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: application/pdf\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--B--\r\n"
+    )
+    found = mail.unpack(raw, max_attachments=5, max_depth=1)
+    assert found.provenance.sender is None and found.provenance.sent_at is None
+    assert found.provenance.message_id == "<ab@x>"  # control characters removed
+    assert [a.kind for a in found.attachments] == ["pdf"]
+
+
+def test_a_message_of_thousands_of_parts_is_refused_without_reading_them() -> None:
+    parts = b"".join(b"--B\r\nContent-Type: text/plain\r\n\r\nx\r\n" for _ in range(mail.MAX_PARTS + 5))
+    raw = b"From: a@b.example\r\nTo: c@d.example\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n" + parts
+    with pytest.raises(LimitExceededError, match="fler delar"):
+        mail.unpack(raw + b"--B--\r\n", max_attachments=5, max_depth=1)
+
+
 # --- end to end ----------------------------------------------------------------------------------------------------
 
 
