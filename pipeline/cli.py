@@ -73,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     watch.set_defaults(func=cmd_watch)
 
+    imap = sub.add_parser("imap", help="poll the IMAP mailbox into the inbox (pipeline watch does this too)")
+    imap.add_argument("--once", action="store_true", help="one pass, then exit")
+    imap.set_defaults(func=cmd_imap)
+
     cases = sub.add_parser("cases", help="the case register").add_subparsers(required=True, metavar="ACTION")
     listing = cases.add_parser("list", help="list cases")
     listing.add_argument("--status", choices=["recorded", "review"])
@@ -195,6 +199,7 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
             if args.json:
                 data = asdict(result)
                 data.pop("document_id")
+                data.pop("sha256")
                 print(json.dumps(data, ensure_ascii=False), flush=True)
             elif not progress:
                 print(
@@ -213,6 +218,38 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.watch import watch
 
     watch(settings)
+    return 0
+
+
+def cmd_imap(args: argparse.Namespace, settings: Settings) -> int:
+    import signal
+    import threading
+
+    from pipeline import imap
+    from pipeline.fsutil import private_dir
+
+    if not settings.imap_host:
+        raise ConfigError(
+            "No IMAP server is set.", action="Set PIPELINE_IMAP_HOST and the other PIPELINE_IMAP_ settings."
+        )
+    private_dir(settings.inbox)
+    if args.once:
+        imap.password(settings)
+        try:
+            taken = imap.poll(settings)
+        except Exception as exc:  # the server's or the network's: the type only (text may quote the server)
+            print(f"error: the mailbox could not be read ({type(exc).__name__})", file=sys.stderr)
+            return 1
+        print(f"mail taken: {taken}", file=sys.stderr)
+        return 0
+    poller = imap.Poller(settings)
+    stopped = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopped.set())
+    poller.start()
+    while not stopped.wait(1.0):
+        pass
+    poller.close()
     return 0
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -43,7 +43,23 @@ class Settings(BaseSettings):
     worker_memory_mb: int = Field(default=1024, ge=128, description="address-space limit per worker process")
     worker_cpu_seconds: int = Field(default=120, ge=1, description="CPU time limit per worker process (cumulative)")
     settle_seconds: float = Field(default=1.0, ge=0)
+    mail_max_attachments: int = Field(default=20, ge=1, le=1000, description="attachments one message may carry")
+    mail_max_depth: int = Field(default=3, ge=0, le=20, description="levels of forwarded messages followed")
     thresholds: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    # IMAP: set the host to poll a mailbox folder (see pipeline/imap.py). The password comes from a file or the
+    # environment and is never logged.
+    imap_host: str | None = None
+    imap_port: int | None = Field(default=None, ge=1, le=65535, description="default 993 for tls, else 143")
+    imap_security: Literal["tls", "starttls", "plain"] = "tls"
+    imap_ca_file: Path | None = Field(default=None, description="CA certificates to trust (a private CA)")
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_password_file: Path | None = None
+    imap_folder: str = "INBOX"
+    imap_processed_folder: str | None = Field(default=None, description="move taken mail here; else flag it")
+    imap_processed_flag: str = Field(default="\\Seen", description="flag (or keyword) that marks taken mail")
+    imap_poll_seconds: float = Field(default=60.0, ge=0.1)
+    imap_timeout_seconds: float = Field(default=60.0, ge=1)
 
     @model_validator(mode="after")
     def _outputs_outside_inbox(self) -> Settings:
@@ -52,6 +68,18 @@ class Settings(BaseSettings):
             path = getattr(self, name).resolve()
             if path == inbox or inbox in path.parents:
                 raise ValueError(f"{name} may not lie inside the inbox (it would be read as input)")
+        return self
+
+    @model_validator(mode="after")
+    def _imap_complete(self) -> Settings:
+        if self.imap_host is None:
+            return self
+        if not self.imap_user:
+            raise ValueError("imap_user is required when imap_host is set")
+        if self.imap_password is None and self.imap_password_file is None:
+            raise ValueError("imap_password_file (or imap_password) is required when imap_host is set")
+        if self.imap_security == "plain" and self.imap_host not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError("imap_security 'plain' sends the password unencrypted: only allowed on this machine")
         return self
 
     @classmethod

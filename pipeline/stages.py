@@ -8,15 +8,15 @@ import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from PIL import Image
 from pydantic import BaseModel
 
 from pipeline import identify as identification
-from pipeline import rules
+from pipeline import mail, rules
 from pipeline.document import PdfDocument
-from pipeline.errors import UnknownFormError
+from pipeline.errors import NotSupportedError, UnknownFormError
 from pipeline.formspec import FieldType, FormSpec
 from pipeline.fsutil import atomic_write
 from pipeline.letters import LetterContext, render_letter
@@ -68,6 +68,9 @@ class Job:
     max_pages: int
     thresholds: Mapping[str, float]
     outbox: Path
+    document_base: str | None = None  # an attachment's: derived from its message's (``<message>-<n>``)
+    max_attachments: int = 20
+    max_mail_depth: int = 3
 
 
 @dataclass
@@ -86,8 +89,21 @@ class DocumentResult:
     manifest: list[ManifestPage] | None = None  # for the input's first document: what every page of the file is
 
 
-def sniff(job: Job) -> raster.Kind:
+Read = list[DocumentResult] | mail.Unpacked  # what a worker returns: a document's results, or a message's contents
+
+
+def sniff(job: Job) -> raster.Kind | Literal["mail"]:
+    """By the first bytes, never the name."""
+    if mail.looks_like_mail(job.data):
+        return "mail"
     return raster.sniff(job.data)
+
+
+def unpack_mail(job: Job) -> mail.Unpacked:
+    """A message's attachments, read by the service as inputs of their own. An attachment is never a message."""
+    if job.document_base is not None:
+        raise NotSupportedError("A mail message inside an attachment was not unpacked.")
+    return mail.unpack(job.data, max_attachments=job.max_attachments, max_depth=job.max_mail_depth)
 
 
 def open_pdf(job: Job) -> PdfDocument:
@@ -275,7 +291,7 @@ def build_record(
         )
     return CaseRecord(
         case_id=case_id(job.sha256, index),
-        document_id=f"{job.sha256[:12]}-{index}",
+        document_id=f"{job.document_base or job.sha256[:12]}-{index}",
         form_id=spec.id,
         form_version=spec.form.version,
         source_sha256=job.sha256,

@@ -22,6 +22,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from pipeline.config import Settings
+from pipeline.imap import Poller
 from pipeline.outputs import safe_name
 from pipeline.service import open_intake
 from pipeline.stages import Input
@@ -93,6 +94,9 @@ def watch(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     with open_intake(settings) as intake:
+        poller = Poller(settings) if settings.imap_host else None  # mail from a mailbox lands in the inbox
+        if poller is not None:
+            poller.start()
         observer = Observer()
         observer.schedule(_Events(wake), str(settings.inbox), recursive=True)
         observer.start()
@@ -114,6 +118,8 @@ def watch(settings: Settings) -> None:
                 with contextlib.suppress(queue.Empty):
                     wake.get(timeout=timeout)
         finally:
+            if poller is not None:
+                poller.close()
             observer.stop()
             observer.join()
             log.info("stopped", extra={"event": "stop"})

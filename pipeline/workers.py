@@ -17,10 +17,10 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from pipeline import logs
-from pipeline.conductor import read_document
+from pipeline.conductor import read_input
 from pipeline.errors import DocumentError, LimitExceededError, PipelineError
 from pipeline.formspec import FormSpec, load_forms
-from pipeline.stages import DocumentResult, Job
+from pipeline.stages import Job, Read
 
 _SPECS: Mapping[str, FormSpec] = {}
 _CPU_SECONDS = 0
@@ -44,14 +44,14 @@ def _init(forms_dir: Path, memory_mb: int, cpu_seconds: int, log_level: int) -> 
     import pipeline.letters as letters  # noqa: F401  (fonts register at import, once per worker)
 
 
-def _run(job: Job) -> list[DocumentResult]:
+def _run(job: Job) -> Read:
     """One document. The CPU limit is re-armed per document: soft limit = CPU used so far + the budget."""
     used = resource.getrusage(resource.RUSAGE_SELF)
     spent = int(used.ru_utime + used.ru_stime)
     _, hard = resource.getrlimit(resource.RLIMIT_CPU)
     resource.setrlimit(resource.RLIMIT_CPU, (spent + _CPU_SECONDS, hard))
     try:
-        return read_document(job, _SPECS)
+        return read_input(job, _SPECS)
     except DocumentError:
         raise
     except MemoryError as exc:
@@ -74,14 +74,14 @@ class ProcessRunner:
         ctx = multiprocessing.get_context("forkserver")
         return ProcessPoolExecutor(self._workers, mp_context=ctx, initializer=_init, initargs=self._args)
 
-    def submit(self, job: Job) -> Future[list[DocumentResult]]:
+    def submit(self, job: Job) -> Future[Read]:
         try:
             return self._pool.submit(_run, job)
         except BrokenProcessPool:
             self._restart()
             return self._pool.submit(_run, job)
 
-    def result(self, future: Future[list[DocumentResult]], job: Job) -> list[DocumentResult]:
+    def result(self, future: Future[Read], job: Job) -> Read:
         """A broken pool fails every document in flight; each is tried once more alone, so only the one that
         breaks a worker again is quarantined."""
         try:

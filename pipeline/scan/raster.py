@@ -31,7 +31,7 @@ def sniff(data: bytes) -> Kind:
         return "png"
     if head.startswith(b"\xff\xd8\xff"):
         return "jpeg"
-    raise NotSupportedError("The file is neither a PDF nor a scanned image (TIFF, PNG or JPEG).")
+    raise NotSupportedError("The file is neither a PDF nor a scanned image (TIFF, PNG or JPEG), nor an e-mail message.")
 
 
 def image_pages(data: bytes, max_pages: int) -> Iterator[Image.Image]:
