@@ -105,7 +105,9 @@ def _parser() -> argparse.ArgumentParser:
     rapprove.add_argument("--by", help="who (default: $PIPELINE_REVIEWER or $USER)")
     rapprove.set_defaults(func=cmd_review_approve)
 
-    status = sub.add_parser("status", help="counts per state")
+    status = sub.add_parser(
+        "status", help="inputs per ledger state, oldest waiting input, review backlog, documents per minute"
+    )
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
     return p
@@ -211,7 +213,7 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
     if progress:
         print(file=sys.stderr)
     print("; ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "nothing to do", file=sys.stderr)
-    return 1 if counts.get("quarantined") or counts.get("review") else 0
+    return 1 if counts.get("quarantined") or counts.get("review") or counts.get("failed_transient") else 0
 
 
 def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
@@ -287,13 +289,17 @@ def cmd_cases_show(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.register import Register
+    from pipeline.status import describe, status
 
-    counts = Register(settings.database).counts()
+    register = Register(settings.database)
+    try:
+        report = status(settings, register)
+    finally:
+        register.close()
     if args.json:
-        print(json.dumps(counts, indent=2))
+        print(report.model_dump_json(indent=2))
     else:
-        for group, values in counts.items():
-            print(f"{group}: " + (", ".join(f"{k} {v}" for k, v in sorted(values.items())) or "none"))
+        print("\n".join(describe(report)))
     return 0
 
 

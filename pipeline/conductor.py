@@ -13,8 +13,13 @@ paths derive from the content); ``Intake`` runs in the service process and owns 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import logging
+import os
+import secrets
+import sqlite3
+import stat
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future
@@ -24,17 +29,26 @@ from typing import Literal, Protocol
 
 from pipeline import mail, outputs, stages
 from pipeline.config import Settings
-from pipeline.errors import DocumentError, LimitExceededError, NotSupportedError, UnreadablePdfError
+from pipeline.errors import (
+    DocumentError,
+    KeptFailingError,
+    LimitExceededError,
+    NotSupportedError,
+    RefusedEntryError,
+    UnreadablePdfError,
+)
 from pipeline.formspec import FormSpec
 from pipeline.fsutil import atomic_write
 from pipeline.models import Provenance
-from pipeline.register import Register
+from pipeline.outputs import safe_name
+from pipeline.register import FINAL, Register
 from pipeline.scan.raster import Kind
 from pipeline.stages import DocumentResult, Input, Job, Read
 
 log = logging.getLogger("pipeline")
 
-Outcome = Literal["recorded", "review", "quarantined", "duplicate"]
+Outcome = Literal["recorded", "review", "quarantined", "duplicate", "failed_transient"]
+Channel = Literal["inbox", "cli"]
 
 
 def read_input(job: Job, specs: Mapping[str, FormSpec]) -> Read:
@@ -101,61 +115,100 @@ class InputResult:
     sha256: str = ""  # of a duplicate: its first case is looked up when it is finished (it may be in this run)
 
 
+# The ledger's final state for each outcome.
+LEDGER_STATE: dict[Outcome, str] = {
+    "recorded": "done",
+    "review": "review",
+    "quarantined": "quarantined",
+    "duplicate": "duplicate",
+}
+OUTCOME = {state: outcome for outcome, state in LEDGER_STATE.items()}
+
+
+@dataclass
+class _Taken:
+    """An input in the window: its ledger row (None for ``process``: recorded only when it ends) and its job, or
+    its result if it ended at take (an input refused or unreadable). A duplicate is concluded when it leaves the
+    window, once the first copy (perhaps in this window) is recorded. An attachment of a mail has no row of its
+    own (``in_ledger``): the message is the input."""
+
+    given: Input
+    channel: Channel
+    arrival: int | None
+    item: Job | InputResult
+    future: Future[Read] | None = None
+    duplicate: bool = False
+    in_ledger: bool = True
+
+
 class Intake:
-    """The service side: take an input, have a worker read it, then record, write and archive."""
+    """The service side: take an input, have a worker read it, then record, write and archive.
+
+    Every input has a row in the register's ledger. The row's final state is committed in the same transaction as
+    the case, before the file moves on; a crash in between leaves a final row and a file in the work area, and the
+    next pass only moves the file on. A failure outside the document (disk full, locked register) leaves the file in
+    the work area as ``failed_transient``, tried again after a back-off and quarantined after ``transient_retries``.
+    """
 
     def __init__(self, settings: Settings, register: Register, run: Runner) -> None:
         self.settings = settings
         self.register = register
         self.run = run
 
-    def handle_many(
-        self, inputs: Iterable[Input], *, move: bool, channel: Literal["inbox", "cli"]
-    ) -> Iterator[InputResult]:
+    def handle_many(self, inputs: Iterable[Input], *, move: bool, channel: Channel) -> Iterator[InputResult]:
         """A sliding window keeps every worker busy while this process records finished documents; results are
-        recorded in the order the inputs were taken. ``move``: the input was claimed from the inbox and moves on
-        (archive, quarantine); else it is copied and the caller's file is left alone."""
-        window: deque[tuple[Input, Job | InputResult, Future[Read] | None]] = deque()
+        recorded in the order the inputs were taken. ``move``: the input was claimed into the work area and moves on
+        (archive, quarantine); else it is copied and the caller's file is left alone. The window is filled lazily,
+        so a caller that stops yielding inputs (the service on SIGTERM) leaves only the window to finish."""
+        window: deque[_Taken] = deque()
         seen: dict[str, str] = {}
         for given in inputs:
-            item = self._take(given, channel, seen)
-            window.append((given, item, self.run.submit(item) if isinstance(item, Job) else None))
+            taken = self._take(given, channel, seen, move)
+            if isinstance(taken.item, Job):
+                taken.future = self.run.submit(taken.item)
+            window.append(taken)
             if len(window) >= self.settings.workers * 3:
-                yield self._finish(*window.popleft(), move)
+                yield self._finish(window.popleft(), move)
         while window:
-            yield self._finish(*window.popleft(), move)
+            yield self._finish(window.popleft(), move)
 
-    def _take(self, given: Input, channel: Literal["inbox", "cli"], seen: dict[str, str]) -> Job | InputResult:
-        """Read the bytes once; the same bytes seen before (now or in the register) are a duplicate."""
-        path = given.path
-        received = dt.datetime.now(dt.UTC)
+    def _take(self, given: Input, channel: Channel, seen: dict[str, str], move: bool) -> _Taken:
+        taken = _Taken(given, channel, None, InputResult(given.name, "failed_transient", "", [], []))
         try:
-            size = path.stat().st_size
-            if size > self.settings.max_file_bytes:
-                raise LimitExceededError(
-                    f"The file is {size} bytes; at most {self.settings.max_file_bytes} are allowed."
-                )
-            data = path.read_bytes()
+            if move:
+                taken.arrival = self._arrival(given, channel)
+            self._read_and_check(taken, seen, move)
+        except Exception as exc:  # the register or the disk, not the document: tried again later
+            taken.item = self._postpone(taken, exc)
+        return taken
+
+    def _read_and_check(self, taken: _Taken, seen: dict[str, str], move: bool) -> None:
+        """Read the bytes once; the same bytes seen before (now or in the register) are a duplicate."""
+        given, channel, arrival = taken.given, taken.channel, taken.arrival
+        received = dt.datetime.now(dt.UTC)
+        if arrival is not None:
+            row = self.register.arrival(arrival)
+            if row["state"] in FINAL:  # the ledger was committed, the file had not moved on yet
+                taken.item = self._move_on(given, row)
+                return
+            received = dt.datetime.fromisoformat(row["received_at"])
+        try:
+            data = read_claimed(given.path, self.settings.max_file_bytes) if move else self._read(given.path)
         except DocumentError as exc:
-            return self._quarantine(given, hashlib.sha256(b"").hexdigest(), received, exc, move=False)
+            taken.item = self._quarantine(taken, None, received, exc, move)
+            return
         except OSError as exc:
             error = UnreadablePdfError("The file could not be read from the inbox.")
             error.__cause__ = exc
-            return self._quarantine(given, hashlib.sha256(str(path).encode()).hexdigest(), received, error, False)
+            taken.item = self._quarantine(taken, None, received, error, move)
+            return
         sha = hashlib.sha256(data).hexdigest()
-        first = self.register.document(sha)
-        if first is not None or sha in seen:
-            return InputResult(
-                given.name,
-                "duplicate",
-                f"{sha[:12]}-0",
-                outputs.case_ids(first) if first is not None else [seen[sha]],
-                [],
-                "The same file has been received before; nothing new was done.",
-                sha,
-            )
+        if self.register.document(sha) is not None or sha in seen:
+            taken.item = InputResult(given.name, "duplicate", f"{sha[:12]}-0", [], [], None, sha)
+            taken.duplicate = True
+            return
         seen[sha] = stages.case_id(sha, 1)
-        return self._job(data, sha, received, Provenance(channel=channel))
+        taken.item = self._job(data, sha, received, Provenance(channel=channel))
 
     def _job(
         self, data: bytes, sha: str, received: dt.datetime, provenance: Provenance, base: str | None = None
@@ -174,46 +227,64 @@ class Intake:
             s.mail_max_depth,
         )
 
-    def _finish(self, given: Input, item: Job | InputResult, future: Future[Read] | None, move: bool) -> InputResult:
-        if isinstance(item, InputResult):
-            if item.outcome == "duplicate":
-                first = self.register.document(item.sha256) if item.sha256 else None
-                item.cases = outputs.case_ids(first) if first is not None else item.cases
-                outputs.retire_duplicate(self.settings, given.path, move)
-            return item
-        assert future is not None
-        try:
-            results = self.run.result(future, item)
-        except DocumentError as exc:
-            return self._quarantine(given, item.sha256, item.received_at, exc, move)
-        if isinstance(results, mail.Unpacked):
-            return self._mail(given, item, results, move)
-        first = self.register.document(item.sha256)
-        if first is not None:  # recorded meanwhile: an attachment of a mail taken before this file
-            outputs.retire_duplicate(self.settings, given.path, move)
-            again = "The same file has been received before; nothing new was done."
-            return InputResult(given.name, "duplicate", f"{item.sha256[:12]}-0", outputs.case_ids(first), [], again)
-        return self._record(given, item, results, move)
+    def _arrival(self, given: Input, channel: Channel) -> int:
+        """The ledger row of a claimed file (the service made it when it claimed the file; a file put into the work
+        area some other way gets one now)."""
+        row = self.register.arrival_in_work(given.path.name)
+        if row is not None:
+            return int(row["id"])
+        return self.register.arrive(channel, safe_name(given.name), given.path.name)
 
-    def _mail(self, given: Input, job: Job, unpacked: mail.Unpacked, move: bool) -> InputResult:
+    def _read(self, path: Path) -> bytes:
+        """A file named to ``process``: the caller chose it, so it is read as named."""
+        size = path.stat().st_size
+        if size > self.settings.max_file_bytes:
+            raise LimitExceededError(f"The file is {size} bytes; at most {self.settings.max_file_bytes} are allowed.")
+        return path.read_bytes()
+
+    def _finish(self, taken: _Taken, move: bool) -> InputResult:
+        try:
+            if isinstance(taken.item, InputResult):
+                return self._duplicate(taken, taken.item.sha256, move) if taken.duplicate else taken.item
+            job, future = taken.item, taken.future
+            assert future is not None
+            try:
+                results = self.run.result(future, job)
+            except DocumentError as exc:
+                return self._quarantine(taken, job.sha256, job.received_at, exc, move)
+            if isinstance(results, mail.Unpacked):
+                return self._mail(taken, job, results, move)
+            if self.register.document(job.sha256) is not None:  # recorded meanwhile: an attachment of a mail
+                return self._duplicate(taken, job.sha256, move)
+            return self._record(taken, job, results, move)
+        except Exception as exc:  # outside the document: disk full, a locked register, a bug; tried again later
+            return self._postpone(taken, exc)
+
+    def _mail(self, taken: _Taken, job: Job, unpacked: mail.Unpacked, move: bool) -> InputResult:
         """Each attachment is an input of its own, keyed by its own sha256: bytes seen before (the same PDF in an
         earlier mail, or dropped) make no second case. Attachments are recorded first and the message last, so a
-        crash in between re-reads the message and finds its own attachments done."""
+        crash in between re-reads the message and finds its own attachments done. The message is the ledger's
+        input; its final state is the most serious of its attachments' outcomes."""
+        given = taken.given
         base = job.sha256[:12]
-        parts: list[tuple[Input, Job | InputResult, Future[Read] | None]] = []
+        parts: list[_Taken] = []
         seen: set[str] = set()
         for attachment in unpacked.attachments:
             given_part, item = self._take_attachment(given, job, unpacked.provenance, attachment, seen)
-            parts.append((given_part, item, self.run.submit(item) if isinstance(item, Job) else None))
-        done = [self._finish_attachment(*part) for part in parts]
-        order = ("duplicate", "recorded", "review", "quarantined")
+            part = _Taken(given_part, taken.channel, None, item, in_ledger=False)
+            part.future = self.run.submit(item) if isinstance(item, Job) else None
+            parts.append(part)
+        done = [self._finish_attachment(part) for part in parts]
+        order: tuple[Outcome, ...] = ("duplicate", "recorded", "review", "quarantined")
         outcome = max((d.outcome for d in done), key=order.index)
         reasons = [f"{d.input}: {d.reason}" for d in done if d.reason] + unpacked.not_read
         cases = list(dict.fromkeys(c for d in done for c in d.cases))
         reason = " ".join(reasons) or None
+        target = outputs.archive_target(self.settings, given.path, job.sha256)
         with self.register.transaction():
             self.register.record_document(job.sha256, f"{base}-0", job.received_at, outcome, reason, cases)
-        outputs.archive(self.settings, given.path, job.sha256, move)
+            self._conclude(taken, outcome, target, sha256=job.sha256, document_id=f"{base}-0", reason=reason)
+        outputs.keep(given.path, target, move)
         log.info("mail %s", outcome, extra={"document_id": f"{base}-0", "cases": cases, "count": len(done)})
         letters = [letter for d in done for letter in d.letters]
         return InputResult(given.name, outcome, f"{base}-0", cases, letters, reason)
@@ -241,7 +312,8 @@ class Intake:
         atomic_write(path, attachment.data)
         return Input(path, name), self._job(attachment.data, sha, job.received_at, provenance, base)
 
-    def _finish_attachment(self, given: Input, item: Job | InputResult, future: Future[Read] | None) -> InputResult:
+    def _finish_attachment(self, part: _Taken) -> InputResult:
+        item, future = part.item, part.future
         if isinstance(item, InputResult):
             return item
         assert future is not None and item.document_base is not None
@@ -250,10 +322,11 @@ class Intake:
             if isinstance(results, mail.Unpacked):
                 raise NotSupportedError("A mail message inside an attachment was not unpacked.")
         except DocumentError as exc:
-            return self._quarantine(given, item.sha256, item.received_at, exc, True, f"{item.document_base}-0")
-        return self._record(given, item, results, True)
+            return self._quarantine(part, item.sha256, item.received_at, exc, True, f"{item.document_base}-0")
+        return self._record(part, item, results, True)
 
-    def _record(self, given: Input, job: Job, results: list[DocumentResult], move: bool) -> InputResult:
+    def _record(self, taken: _Taken, job: Job, results: list[DocumentResult], move: bool) -> InputResult:
+        given = taken.given
         letters: list[str] = []
         for result in results:
             outputs.link(self.register, result)
@@ -269,47 +342,176 @@ class Intake:
             reasons.append(f"Pages {', '.join(map(str, stray))} belong to no form and need a person to look.")
         review = bool(stray) or any(r.record.status.value == "review" for r in results)
         outcome: Outcome = "review" if review else "recorded"
+        document_id = results[0].record.document_id
+        target = outputs.archive_target(self.settings, given.path, job.sha256)
         with self.register.transaction():
             for result in results:
                 self.register.save_case(result.record, outputs.person_key(self.register, result))
             self.register.record_document(
                 job.sha256,
-                results[0].record.document_id,
+                document_id,
                 job.received_at,
                 outcome,
                 "; ".join(reasons) if review else None,
                 [r.record.case_id for r in results],
             )
-        outputs.archive(self.settings, given.path, job.sha256, move)
-        log.info(
-            "document %s",
-            outcome,
-            extra={
-                "document_id": results[0].record.document_id,
-                "cases": [r.record.case_id for r in results],
-            },
-        )
+            self._conclude(taken, outcome, target, sha256=job.sha256, document_id=document_id)
+        outputs.keep(given.path, target, move)
+        cases = [r.record.case_id for r in results]
+        log.info("document %s", outcome, extra={"document_id": document_id, "cases": cases})
         return InputResult(
             given.name,
             outcome,
-            results[0].record.document_id,
-            [r.record.case_id for r in results],
+            document_id,
+            cases,
             letters,
             "; ".join(reasons) or None,
         )
 
+    def _duplicate(self, taken: _Taken, sha: str, move: bool) -> InputResult:
+        """The same bytes again: recorded as a duplicate of the first document, kept beside the archive. The first
+        copy was recorded before this one left the window (or failed, and is known by its case id only)."""
+        first = self.register.document(sha)
+        first_id = first["document_id"] if first is not None else f"{sha[:12]}-1"
+        cases = outputs.case_ids(first) if first is not None else [stages.case_id(sha, 1)]
+        target = outputs.duplicate_target(self.settings, taken.given.path)
+        with self.register.transaction():
+            self._conclude(taken, "duplicate", target if move else None, sha256=sha, duplicate_of=first_id)
+        if move:
+            outputs.keep(taken.given.path, target, move)
+        log.info("document duplicate", extra={"document_id": first_id, "cases": cases})
+        reason = "The same file has been received before; nothing new was done."
+        return InputResult(taken.given.name, "duplicate", first_id, cases, [], reason, sha)
+
     def _quarantine(
         self,
-        given: Input,
-        sha: str,
+        taken: _Taken,
+        sha: str | None,
         received: dt.datetime,
         exc: DocumentError,
         move: bool,
         document_id: str | None = None,
     ) -> InputResult:
-        document_id = document_id or f"{sha[:12]}-0"
-        outputs.quarantine(self.settings, given, sha, document_id, exc, move)
+        """The report first, then the ledger, then the file: a crash leaves the file to be moved on, never a file in
+        quarantine that the ledger does not know about."""
+        given = taken.given
+        if document_id is None:
+            document_id = f"{sha[:12]}-0" if sha else f"arrival-{taken.arrival}" if taken.arrival else "arrival-cli"
+        target = outputs.quarantine_target(self.settings, document_id, given.name)
+        if not move and sha is None:  # ``process`` on a file it could not read: no id to tell two of them apart
+            target = target.with_name(f"{secrets.token_hex(4)}-{target.name}")
+        outputs.error_report(target, sha, document_id, exc)
         with self.register.transaction():
-            self.register.record_document(sha, document_id, received, "quarantined", exc.reason, [])
+            if sha is not None:
+                self.register.record_document(sha, document_id, received, "quarantined", exc.reason, [])
+            self._conclude(taken, "quarantined", target, sha256=sha, document_id=document_id, reason=exc.reason)
+        if move or given.path.is_file():
+            outputs.keep(given.path, target, move)
         log.warning("document quarantined", extra={"document_id": document_id, "step": exc.step, "code": exc.code})
         return InputResult(given.name, "quarantined", document_id, [], [], f"{exc.reason} {exc.action}")
+
+    def _conclude(self, taken: _Taken, outcome: Outcome, kept: Path | None, **values: object) -> None:
+        """Inside the outcome's transaction: the ledger row's final state and where the file is kept (None: a
+        duplicate given to ``process``, whose file stays with the caller)."""
+        if not taken.in_ledger:
+            return
+        arrival = taken.arrival
+        if arrival is None:
+            arrival = self.register.arrive(taken.channel, safe_name(taken.given.name))
+        relative = kept.relative_to(self.settings.state_dir).as_posix() if kept else None
+        self.register.mark(arrival, LEDGER_STATE[outcome], kept_as=relative, **values)
+
+    def _move_on(self, given: Input, row: sqlite3.Row) -> InputResult:
+        """A final row whose file is still in the work area (a crash after the commit): only move the file on."""
+        outputs.keep(given.path, self.settings.state_dir / row["kept_as"], move=True)
+        outcome = OUTCOME[row["state"]]
+        first = self.register.document(row["sha256"]) if row["sha256"] else None
+        cases = outputs.case_ids(first) if first is not None else []
+        document_id = row["document_id"] or row["duplicate_of"] or f"arrival-{row['id']}"
+        log.info("document moved on after a restart", extra={"document_id": document_id})
+        return InputResult(row["name"], outcome, document_id, cases, [], row["reason"])
+
+    def _postpone(self, taken: _Taken, exc: Exception) -> InputResult:
+        """A failure outside the document: the file stays in the work area and is tried again after a back-off;
+        after ``transient_retries`` tries it is quarantined with the last reason."""
+        reason = transient_reason(exc)
+        document_id = f"arrival-{taken.arrival}" if taken.arrival else "arrival-cli"
+        log.warning("document postponed", extra={"document_id": document_id, "code": type(exc).__name__})
+        result = InputResult(taken.given.name, "failed_transient", document_id, [], [], reason)
+        if taken.arrival is None:  # ``process``: the caller's file is untouched; the command reports the failure
+            return result
+        try:
+            attempts = int(self.register.arrival(taken.arrival)["attempts"]) + 1
+            if attempts > self.settings.transient_retries:
+                error = KeptFailingError(
+                    f"Processing failed {attempts} times, each for a reason outside the document: {reason}."
+                )
+                return self._quarantine(taken, None, dt.datetime.now(dt.UTC), error, True)
+            delay = min(self.settings.retry_seconds * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
+            retry_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
+            with self.register.transaction():
+                self.register.mark(
+                    taken.arrival, "failed_transient", attempts=attempts, retry_at=retry_at.isoformat(), reason=reason
+                )
+        except Exception as again:  # the register itself is out of reach: the row stays claimed, tried next pass
+            log.warning("ledger not updated", extra={"document_id": document_id, "code": type(again).__name__})
+        return result
+
+
+MAX_BACKOFF_SECONDS = 3600.0
+
+
+def transient_reason(exc: BaseException) -> str:
+    """Why a document could not be finished, in words for the person who runs the service."""
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            return "the register was locked by another program"
+        if "full" in text:
+            return "the disk holding the register is full"
+        return "the register could not be written"
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full"
+    if isinstance(exc, OSError):
+        return f"the file system refused ({errno.errorcode.get(exc.errno or 0, 'error')})"
+    return f"an unexpected {type(exc).__name__} in the pipeline"
+
+
+REFUSED = {
+    stat.S_IFLNK: "The inbox held a link (symlink) to another file, not the file itself; links are never followed.",
+    stat.S_IFIFO: "The inbox held a pipe (FIFO), not a file.",
+    stat.S_IFCHR: "The inbox held a device, not a file.",
+    stat.S_IFBLK: "The inbox held a device, not a file.",
+    stat.S_IFSOCK: "The inbox held a socket, not a file.",
+    stat.S_IFDIR: "The inbox held a folder where a file was expected.",
+}
+HARD_LINK = "The file has other names (hard links) elsewhere on the disk, so it could change after it was taken."
+
+
+def _refuse(st: os.stat_result) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        raise RefusedEntryError(REFUSED.get(stat.S_IFMT(st.st_mode), "The inbox held something that is not a file."))
+    if st.st_nlink != 1:
+        raise RefusedEntryError(HARD_LINK)
+
+
+def read_claimed(path: Path, max_bytes: int) -> bytes:
+    """Open a claimed file once, without following a link, and check what was opened: a plain file with one name.
+    Anything else is refused before a byte of it is read (a FIFO or device is not even opened)."""
+    _refuse(os.lstat(path))
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # swapped for a link since the lstat
+            raise RefusedEntryError(REFUSED[stat.S_IFLNK]) from exc
+        raise
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        _refuse(st)
+        if st.st_size > max_bytes:
+            raise LimitExceededError(f"The file is {st.st_size} bytes; at most {max_bytes} are allowed.")
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise LimitExceededError(f"The file grew past {max_bytes} bytes while it was read.")
+    return data

@@ -42,7 +42,15 @@ class Settings(BaseSettings):
     max_pages: int = Field(default=50, ge=1)
     worker_memory_mb: int = Field(default=1024, ge=128, description="address-space limit per worker process")
     worker_cpu_seconds: int = Field(default=120, ge=1, description="CPU time limit per worker process (cumulative)")
-    settle_seconds: float = Field(default=1.0, ge=0)
+    # Intake: how files are noticed, when they are taken, and how failures outside a document are retried.
+    settle_seconds: float = Field(default=1.0, ge=0, description="size and mtime unchanged this long before taking")
+    intake_mode: Literal["events", "polling"] = Field(
+        default="events", description="polling: for network shares, where file-system events never arrive"
+    )
+    poll_seconds: float = Field(default=2.0, gt=0, description="how often the inbox is listed in polling mode")
+    rescan_seconds: float = Field(default=30.0, gt=0, description="safety-net listing of the inbox in events mode")
+    transient_retries: int = Field(default=5, ge=0, description="tries after disk full or a locked register")
+    retry_seconds: float = Field(default=30.0, ge=0, description="first back-off; it doubles with each try")
     mail_max_attachments: int = Field(default=20, ge=1, le=1000, description="attachments one message may carry")
     mail_max_depth: int = Field(default=3, ge=0, le=20, description="levels of forwarded messages followed")
     thresholds: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
@@ -68,6 +76,8 @@ class Settings(BaseSettings):
             path = getattr(self, name).resolve()
             if path == inbox or inbox in path.parents:
                 raise ValueError(f"{name} may not lie inside the inbox (it would be read as input)")
+        if self.state_dir.resolve() in inbox.parents:
+            raise ValueError("the inbox may not lie inside the state folder (claimed files would be seen again)")
         return self
 
     @model_validator(mode="after")

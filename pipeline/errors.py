@@ -8,7 +8,9 @@
         ├── UnreadablePdfError    truncated or damaged PDF
         ├── EncryptedPdfError     needs a password to open
         ├── UnknownFormError      a PDF, but none of our forms
-        └── LimitExceededError    bigger than the configured limits
+        ├── LimitExceededError    bigger than the configured limits
+        ├── RefusedEntryError     not a plain file in the inbox (a link, a pipe, a device): never opened
+        └── KeptFailingError      failed again and again for a reason outside the document (disk full, locked)
 
 Library errors (pypdf, pdfminer) are translated into these at the reader boundary and chained, so the text that
 reaches a log never carries document content. Exceptions become exit codes or quarantine reasons only at the edge
@@ -84,3 +86,18 @@ class LimitExceededError(DocumentError):
     code = "limit_exceeded"
     step = "unpack"
     action = "The file is larger than allowed. Ask the sender to split it, or raise the limit if it is genuine."
+
+
+class RefusedEntryError(DocumentError):
+    code = "refused_entry"
+    step = "intake"
+    action = "Copy the file itself into the inbox (not a link or shortcut to it), then remove this entry."
+
+
+class KeptFailingError(DocumentError):
+    code = "kept_failing"
+    step = "intake"
+    action = (
+        "The document itself may be fine. Fix the cause (free disk space, stop the program holding the register), "
+        "then move the file from the quarantine back into the inbox."
+    )

@@ -6,8 +6,9 @@ Personal data lives in files ``0600`` and folders ``0700``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import shutil
+import stat
 from pathlib import Path
 
 FILE_MODE = 0o600
@@ -53,13 +54,42 @@ def copy_private(src: Path, dst: Path) -> None:
 
 
 def move_private(src: Path, dst: Path) -> None:
-    """Move a claimed input within the state folder; across file systems, copy then remove."""
+    """Move a claimed input into the state folder; across file systems, copy (fsynced) and only then remove."""
     private_dir(dst.parent)
     try:
         os.replace(src, dst)
-    except OSError:
-        shutil.copyfile(src, dst)
-        os.chmod(dst, FILE_MODE)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        copy_private(src, dst)
         src.unlink()
     os.chmod(dst, FILE_MODE)
     fsync_dir(dst.parent)
+
+
+def move_entry(src: Path, dst: Path) -> None:
+    """Move a directory entry (a symlink, a FIFO, a hard link) within the state folder without opening or following
+    it, and without changing its mode (a hard link shares its mode with the file's other names)."""
+    private_dir(dst.parent)
+    try:
+        os.rename(src, dst)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        _recreate_entry(src, dst)
+        src.unlink()
+    fsync_dir(dst.parent)
+
+
+def _recreate_entry(src: Path, dst: Path) -> None:
+    """Across file systems (an inbox on a network share): make the same kind of entry in the quarantine, still
+    without following or reading it. A hard-linked file is copied (its other names are on the share itself)."""
+    st = src.lstat()
+    if stat.S_ISLNK(st.st_mode):
+        os.symlink(os.readlink(src), dst)
+    elif stat.S_ISFIFO(st.st_mode):
+        os.mkfifo(dst, FILE_MODE)
+    elif stat.S_ISREG(st.st_mode):
+        copy_private(src, dst)
+    else:  # a device or socket: only root may make one; the error leaves the entry where it is, reported
+        os.mknod(dst, stat.S_IFMT(st.st_mode) | FILE_MODE, st.st_rdev)

@@ -10,15 +10,16 @@ import datetime as dt
 import json
 import re
 import sqlite3
+import stat
 from pathlib import Path
 
 from pipeline.config import Settings
 from pipeline.errors import DocumentError
-from pipeline.fsutil import atomic_write, copy_private, move_private
+from pipeline.fsutil import atomic_write, copy_private, move_entry, move_private
 from pipeline.models import CaseRecord, CaseStatus, HistoryEntry
 from pipeline.register import Register
 from pipeline.scan.batch import ManifestPage
-from pipeline.stages import DocumentResult, Input
+from pipeline.stages import DocumentResult
 
 
 def case_ids(row: sqlite3.Row) -> list[str]:
@@ -73,31 +74,42 @@ def write_record(settings: Settings, record: CaseRecord) -> Path:
     return path
 
 
+def archive_target(settings: Settings, path: Path, sha256: str) -> Path:
+    """Where the original is kept, named by content (file names may carry personal data)."""
+    return settings.archive / sha256[:2] / f"{sha256}{_suffix(path)}"
+
+
+def duplicate_target(settings: Settings, path: Path) -> Path:
+    """A duplicate is not deleted: it joins the archive beside the first copy."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    return settings.archive / "duplicates" / f"{stamp}{_suffix(path)}"
+
+
+def quarantine_target(settings: Settings, document_id: str, name: str) -> Path:
+    return settings.quarantine / f"{document_id}-{safe_name(name)}"
+
+
+def keep(src: Path, target: Path, move: bool) -> None:
+    """Move a claimed input on (or copy the caller's file, for ``process``). An input already kept by content is not
+    copied again. Anything that is not a plain file with one name (a symlink, a FIFO, a hard link) is moved as the
+    directory entry it is: never opened, and its mode is not touched (that would change the linked file)."""
+    if not move:
+        if not target.exists():
+            copy_private(src, target)
+        return
+    st = src.lstat()
+    if stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
+        move_private(src, target)
+    else:
+        move_entry(src, target)
+
+
 def archive(settings: Settings, path: Path, sha256: str, move: bool) -> None:
-    """Keep the original, named by content (file names may carry personal data)."""
-    target = settings.archive / sha256[:2] / f"{sha256}{_suffix(path)}"
-    if move:
-        move_private(path, target)
-    elif not target.exists():
-        copy_private(path, target)
+    keep(path, archive_target(settings, path, sha256), move)
 
 
-def retire_duplicate(settings: Settings, path: Path, move: bool) -> None:
-    """A duplicate leaves the inbox but is not deleted: it joins the archive beside the first copy."""
-    if move:
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-        move_private(path, settings.archive / "duplicates" / f"{stamp}{_suffix(path)}")
-
-
-def quarantine(settings: Settings, given: Input, sha256: str, document_id: str, exc: DocumentError, move: bool) -> Path:
-    """The input and, beside it, ``<file>.error.json`` saying what went wrong, at which step, and what to do."""
-    path = given.path
-    target = settings.quarantine / f"{document_id}-{safe_name(given.name)}"
-    if path.is_file():
-        if move:
-            move_private(path, target)
-        else:
-            copy_private(path, target)
+def error_report(target: Path, sha256: str | None, document_id: str, exc: DocumentError) -> None:
+    """``<file>.error.json`` beside a quarantined input: what went wrong, at which step, and what to do."""
     report = {
         "document_id": document_id,
         "sha256": sha256,
@@ -111,7 +123,6 @@ def quarantine(settings: Settings, given: Input, sha256: str, document_id: str, 
         target.with_name(target.name + ".error.json"),
         json.dumps(report, ensure_ascii=False, indent=2).encode(),
     )
-    return target
 
 
 def safe_name(name: str) -> str:

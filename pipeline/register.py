@@ -1,9 +1,20 @@
 """The case register: SQLite in the state folder.
 
-``documents`` has one row per input (keyed by the sha256 of its bytes), so the same bytes arriving twice are known;
-``cases`` one row per case with its full record as JSON; ``letters`` one row per letter written. People are found
-by a keyed hash of their personnummer (the key lives in the state folder), so linking a 7429 to an earlier case
+``documents`` has one row per content (keyed by the sha256 of its bytes), so the same bytes arriving twice are
+known; ``cases`` one row per case with its full record as JSON; ``letters`` one row per letter written. People are
+found by a keyed hash of their personnummer (the key lives in the state folder), so linking a 7429 to an earlier case
 needs no personnummer in an index.
+
+``ledger`` has one row per arrival (a file seen in the inbox, or given to ``process``), with the sha256 of its bytes
+once they are read. Its state moves forward only::
+
+    received ─▶ settled ─▶ claimed ─┬─▶ done | review | quarantined | duplicate          (final)
+                                    └─▶ failed_transient ─(back-off)─▶ claimed again, or quarantined after N tries
+
+``received``/``settled`` rows describe files still in the inbox (a file taken away before it is claimed loses its
+row: it was never ours). A claimed row names its file in the work area; a final row names where the file was kept
+(``kept_as``, relative to the state folder). The row is committed before the file moves, so after a crash the ledger
+says what to finish: a claimed file is read again, a final one is only moved on.
 """
 
 from __future__ import annotations
@@ -45,6 +56,28 @@ CREATE TABLE IF NOT EXISTS cases (
 );
 CREATE INDEX IF NOT EXISTS cases_person ON cases(person_key);
 CREATE INDEX IF NOT EXISTS cases_status ON cases(status);
+CREATE TABLE IF NOT EXISTS ledger (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    state TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    name TEXT NOT NULL,
+    inbox_path TEXT,
+    work_name TEXT UNIQUE,
+    sha256 TEXT,
+    document_id TEXT,
+    duplicate_of TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    retry_at TEXT,
+    reason TEXT,
+    kept_as TEXT,
+    received_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE INDEX IF NOT EXISTS ledger_state ON ledger(state);
+CREATE INDEX IF NOT EXISTS ledger_sha256 ON ledger(sha256);
+CREATE INDEX IF NOT EXISTS ledger_finished ON ledger(finished_at);
+CREATE INDEX IF NOT EXISTS ledger_inbox ON ledger(inbox_path);
 CREATE TABLE IF NOT EXISTS letters (
     path TEXT PRIMARY KEY,
     case_id TEXT NOT NULL REFERENCES cases(case_id),
@@ -55,11 +88,20 @@ CREATE TABLE IF NOT EXISTS letters (
 """
 
 
+STATES = ("received", "settled", "claimed", "failed_transient", "done", "review", "quarantined", "duplicate")
+WAITING = STATES[:4]
+FINAL = STATES[4:]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
 class Register:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_seconds: float = 30) -> None:
         private_dir(path.parent)
         new = not path.exists()
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=busy_seconds)
         if new:
             os.chmod(path, FILE_MODE)
         self.db.row_factory = sqlite3.Row
@@ -136,6 +178,89 @@ class Register:
                 "INSERT OR IGNORE INTO letters (path, case_id, kind, created_at) VALUES (?, ?, ?, ?)",
                 (letter.path, record.case_id, letter.kind.value, letter.created_at.isoformat()),
             )
+
+    # --- the ledger ---------------------------------------------------------------------------------------------
+
+    def sightings(self) -> list[sqlite3.Row]:
+        """Rows of files still in the inbox (received or settled), as the last run left them."""
+        return list(self.db.execute("SELECT * FROM ledger WHERE state IN ('received', 'settled') ORDER BY id"))
+
+    def sight(self, inbox_path: str, name: str) -> int:
+        """A file appeared in the inbox (or is still there: a row waiting for it is used again)."""
+        row = self.db.execute(
+            "SELECT id FROM ledger WHERE inbox_path = ? AND state IN ('received', 'settled')", (inbox_path,)
+        ).fetchone()
+        if row is not None:
+            return int(row[0])
+        now = _now()
+        cur = self.db.execute(
+            "INSERT INTO ledger (state, channel, name, inbox_path, received_at, updated_at) "
+            "VALUES ('received', 'inbox', ?, ?, ?, ?)",
+            (name, inbox_path, now, now),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def forget(self, arrival: int) -> None:
+        """A file left the inbox before it was claimed (renamed or taken away by someone): it was never ours."""
+        self.db.execute("DELETE FROM ledger WHERE id = ? AND state IN ('received', 'settled')", (arrival,))
+
+    def mark(self, arrival: int, state: str, **values: object) -> None:
+        """Move a row forward; ``values`` are other columns to set (attempts, reason, sha256, …)."""
+        assert state in STATES
+        columns = {"state": state, "updated_at": _now(), **values}
+        if state in FINAL:
+            columns.setdefault("finished_at", columns["updated_at"])
+            columns["inbox_path"] = None
+        assignments = ", ".join(f"{column} = ?" for column in columns)
+        self.db.execute(f"UPDATE ledger SET {assignments} WHERE id = ?", (*columns.values(), arrival))
+
+    def claim(self, arrival: int, work_name: str) -> None:
+        """Committed before the rename into the work area, so a crash in between is recognised at restart."""
+        self.mark(arrival, "claimed", work_name=work_name)
+
+    def arrive(self, channel: str, name: str, work_name: str | None = None) -> int:
+        """An input that was not sighted in the inbox first: given to ``process``, or found in the work area."""
+        now = _now()
+        cur = self.db.execute(
+            "INSERT INTO ledger (state, channel, name, work_name, received_at, updated_at) "
+            "VALUES ('claimed', ?, ?, ?, ?, ?)",
+            (channel, name, work_name, now, now),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def arrival(self, arrival: int) -> sqlite3.Row:
+        row: sqlite3.Row = self.db.execute("SELECT * FROM ledger WHERE id = ?", (arrival,)).fetchone()
+        return row
+
+    def arrival_in_work(self, work_name: str) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.db.execute("SELECT * FROM ledger WHERE work_name = ?", (work_name,)).fetchone()
+        return row
+
+    def unfinished(self) -> list[sqlite3.Row]:
+        """Claimed or failed-transient rows: their files are in the work area (or about to be)."""
+        return list(self.db.execute("SELECT * FROM ledger WHERE state IN ('claimed', 'failed_transient') ORDER BY id"))
+
+    def ledger_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATES, 0)
+        counts.update({r[0]: r[1] for r in self.db.execute("SELECT state, count(*) FROM ledger GROUP BY state")})
+        return counts
+
+    def oldest_waiting(self) -> dt.datetime | None:
+        marks = ", ".join("?" * len(WAITING))
+        row = self.db.execute(f"SELECT min(received_at) FROM ledger WHERE state IN ({marks})", WAITING).fetchone()
+        return dt.datetime.fromisoformat(row[0]) if row[0] else None
+
+    def finished_since(self, since: dt.datetime) -> int:
+        row = self.db.execute(
+            "SELECT count(*) FROM ledger WHERE finished_at >= ? AND state != 'duplicate'", (since.isoformat(),)
+        ).fetchone()
+        return int(row[0])
+
+    def review_backlog(self) -> tuple[int, dt.datetime | None]:
+        row = self.db.execute("SELECT count(*), min(received_at) FROM cases WHERE status = 'review'").fetchone()
+        return int(row[0]), dt.datetime.fromisoformat(row[1]) if row[1] else None
 
     def case(self, case_id: str) -> CaseRecord | None:
         row = self.db.execute("SELECT record FROM cases WHERE case_id = ?", (case_id,)).fetchone()

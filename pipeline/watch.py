@@ -1,13 +1,25 @@
-"""Watch the inbox: watchdog events plus a scan at start and a periodic rescan as a safety net.
+"""Watch the inbox: file-system events plus a listing at start and a periodic rescan as a safety net; in polling
+mode (network shares, where events never arrive) only the listing, every ``poll_seconds``.
 
-A file is taken only when it has settled (size and mtime unchanged for ``settle_seconds``) and is not named like a
-partial or temporary file. It is claimed by an atomic rename into the state folder's work area, so it is taken
-once; from there it moves on to the archive or quarantine, never back.
+Every file seen gets a ledger row (``received``). It is taken only once it has settled (size and mtime unchanged for
+``settle_seconds``, and it opens), never while it is named like a partial or temporary file (``*.part``, ``*.tmp``,
+``*.crdownload``, ``~$*``, hidden). A folder dropped into the inbox is taken file by file; the emptied folder is left
+where it is (removing it could race a person still copying into it). A settled file is claimed: the ledger row says
+``claimed`` first, then the file is renamed into the state folder's work area, so it is taken once and a crash in
+between is recognised at restart. From there it moves on to the archive or quarantine, never back.
+
+A claimed file is opened once, without following links, and refused unless it is a plain file with one name (see
+:func:`pipeline.conductor.read_claimed`): links, hard links, FIFOs and devices go to quarantine unread.
+
+SIGTERM and SIGINT stop the intake: no new file is claimed, the documents already with the workers are finished,
+and the process exits 0. Files claimed but not finished (a crash) are finished first at the next start.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import errno
 import logging
 import os
 import queue
@@ -15,21 +27,26 @@ import secrets
 import signal
 import stat
 import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from pipeline.conductor import Intake
 from pipeline.config import Settings
+from pipeline.fsutil import private_dir
 from pipeline.imap import Poller
 from pipeline.outputs import safe_name
+from pipeline.register import Register
 from pipeline.service import open_intake
 from pipeline.stages import Input
 
 log = logging.getLogger("pipeline.watch")
 
-RESCAN_SECONDS = 30.0
+STAGING = ".pipeline-claimed"  # inside the inbox, hidden: claims on a file system other than the state folder's
 
 
 def is_partial(name: str) -> bool:
@@ -44,82 +61,219 @@ class _Events(FileSystemEventHandler):
         self.wake.put(None)
 
 
-def candidates(inbox: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in inbox.rglob("*")
-        if not is_partial(p.name)
-        and not p.is_dir()
-        and not any(is_partial(part) for part in p.relative_to(inbox).parts)
-    )
+def candidates(inbox: Path) -> Iterator[Path]:
+    """Every entry that is not a folder, in folders too, without following links (a link is a candidate: it is
+    refused once claimed). Partial names and hidden folders are skipped."""
+    try:
+        entries = sorted(os.scandir(inbox), key=lambda e: e.name)
+    except FileNotFoundError:  # a dropped folder that was emptied and removed meanwhile
+        return
+    for entry in entries:
+        if is_partial(entry.name):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            yield from candidates(Path(entry.path))
+        else:
+            yield Path(entry.path)
 
 
-def settled(path: Path, seen: dict[Path, tuple[int, float, float]], settle: float) -> bool:
-    """True once size and mtime have stayed the same for ``settle`` seconds."""
+@dataclass
+class Sighting:
+    """A file in the inbox: its ledger row, and what it looked like when last listed."""
+
+    arrival: int
+    size: int = -1
+    mtime: float = -1.0
+    since: float = 0.0
+    settled: bool = False
+
+
+def settled(path: Path, seen: Sighting, settle: float) -> bool:
+    """True once size and mtime have stayed the same for ``settle`` seconds and a plain file opens. Links, FIFOs
+    and devices are never opened here: they settle on their own and are refused once claimed."""
     try:
         st = path.lstat()
     except FileNotFoundError:
-        seen.pop(path, None)
         return False
     now = time.monotonic()
-    key = (st.st_size, st.st_mtime)
-    before = seen.get(path)
-    if before is None or before[:2] != key:
-        seen[path] = (*key, now)
-        return settle == 0
-    return now - before[2] >= settle
+    if (st.st_size, st.st_mtime) != (seen.size, seen.mtime):
+        seen.size, seen.mtime, seen.since = st.st_size, st.st_mtime, now
+        if settle > 0:
+            return False
+    if now - seen.since < settle:
+        return False
+    if stat.S_ISREG(st.st_mode):
+        try:
+            os.close(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC))
+        except OSError:  # still locked by the writer (network shares), or not readable yet
+            return False
+    return True
 
 
-def claim(path: Path, work: Path) -> Input | None:
-    """Atomic rename into the work area; a file someone else took first is simply gone."""
-    target = work / f"{secrets.token_hex(8)}{path.suffix.lower()[:6]}"
-    try:
-        if not stat.S_ISREG(path.lstat().st_mode):
-            return None  # symlinks, FIFOs and devices are left alone here; the hardened service refuses them
-        os.rename(path, target)
-    except FileNotFoundError:
+class Inbox:
+    """What the service knows of the inbox between listings, mirrored in the ledger."""
+
+    def __init__(self, settings: Settings, register: Register) -> None:
+        self.settings = settings
+        self.register = register
+        self.seen: dict[str, Sighting] = {}
+        for row in register.sightings():  # the last run's sightings: settling starts again
+            self.seen[row["inbox_path"]] = Sighting(int(row["id"]))
+
+    def ready(self) -> list[tuple[Path, Sighting]]:
+        """List the inbox; return the settled files, oldest sighting first."""
+        present: set[str] = set()
+        ready = []
+        for path in candidates(self.settings.inbox):
+            relative = path.relative_to(self.settings.inbox).as_posix()
+            present.add(relative)
+            seen = self.seen.get(relative)
+            if seen is None:
+                seen = self.seen[relative] = Sighting(self.register.sight(relative, safe_name(path.name)))
+            if settled(path, seen, self.settings.settle_seconds):
+                if not seen.settled:
+                    self.register.mark(seen.arrival, "settled")
+                    seen.settled = True
+                ready.append((path, seen))
+        for relative in [r for r in self.seen if r not in present]:
+            self.register.forget(self.seen.pop(relative).arrival)
+        return sorted(ready, key=lambda item: item[1].arrival)
+
+    def claim(self, path: Path, seen: Sighting) -> Input | None:
+        """Ledger first, then the atomic rename into the work area (a rename moves a link or FIFO as the entry it
+        is: nothing is opened or followed). A file someone else took first is simply gone. An inbox on another file
+        system (a network share) cannot be renamed into the state folder: the file is claimed by a rename into the
+        inbox's hidden staging folder instead, read from there, and copied (fsynced) on to the archive."""
+        relative = path.relative_to(self.settings.inbox).as_posix()
+        work_name = f"{secrets.token_hex(8)}{path.suffix.lower()[:6]}"
+        self.register.claim(seen.arrival, work_name)
+        self.seen.pop(relative, None)
+        target = self.settings.work_dir / work_name
+        try:
+            try:
+                os.rename(path, target)
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
+                target = private_dir(staging(self.settings)) / work_name
+                os.rename(path, target)
+        except FileNotFoundError:  # taken away meanwhile: it was never ours
+            self.register.mark(seen.arrival, "received", work_name=None)
+            self.register.forget(seen.arrival)
+            return None
+        return Input(target, safe_name(path.name))
+
+
+def staging(settings: Settings) -> Path:
+    return settings.inbox / STAGING
+
+
+def unfinished(settings: Settings, register: Register) -> list[Input]:
+    """Files in the work area to finish now: claimed (a crash, or the register was out of reach), a final row whose
+    file had not moved on yet, or failed-transient and due again. A claimed row whose file never reached the work
+    area (a crash between the ledger and the rename) goes back to waiting in the inbox."""
+    now = dt.datetime.now(dt.UTC).isoformat()
+    inputs = []
+    present = set()
+    for folder in (settings.work_dir, staging(settings)):
+        if not folder.is_dir():
+            continue
+        with os.scandir(folder) as entries:
+            names = sorted(e.name for e in entries if not e.is_dir(follow_symlinks=False))
+        present.update(names)
+        for name in names:
+            row = register.arrival_in_work(name)
+            if row is not None and row["state"] == "failed_transient" and (row["retry_at"] or "") > now:
+                continue
+            inputs.append(Input(folder / name, row["name"] if row is not None else name))
+    for row in register.unfinished():
+        if row["work_name"] in present or row["work_name"] is None:
+            continue
+        if row["inbox_path"] and os.path.lexists(settings.inbox / row["inbox_path"]):
+            register.mark(int(row["id"]), "received", work_name=None)
+        elif row["id"] not in _MISSING:  # someone removed it from the work area: it stays waiting, for a person
+            _MISSING.add(row["id"])
+            log.warning("claimed file missing from the work area", extra={"document_id": f"arrival-{row['id']}"})
+    return inputs
+
+
+_MISSING: set[int] = set()  # warned about once per run
+
+
+def next_retry(register: Register) -> float | None:
+    """Seconds until the earliest failed-transient row is due."""
+    rows = [r for r in register.unfinished() if r["state"] == "failed_transient" and r["retry_at"]]
+    if not rows:
         return None
-    return Input(target, safe_name(path.name))
+    due = min(dt.datetime.fromisoformat(r["retry_at"]) for r in rows)
+    return max((due - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
 
 
 def watch(settings: Settings) -> None:
     stop = False
+    wake: queue.Queue[None] = queue.Queue()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         nonlocal stop
         stop = True
         wake.put(None)
 
-    wake: queue.Queue[None] = queue.Queue()
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     with open_intake(settings) as intake:
         poller = Poller(settings) if settings.imap_host else None  # mail from a mailbox lands in the inbox
         if poller is not None:
             poller.start()
-        observer = Observer()
-        observer.schedule(_Events(wake), str(settings.inbox), recursive=True)
-        observer.start()
+        observer = None
+        if settings.intake_mode == "events":
+            observer = Observer()
+            observer.schedule(_Events(wake), str(settings.inbox), recursive=True)
+            observer.start()
         log.info("watching the inbox", extra={"event": "start"})
-        seen: dict[Path, tuple[int, float, float]] = {}
-        # Files claimed before a crash are finished first (the register makes a second pass a no-op).
-        leftovers = [Input(p, p.name) for p in sorted(settings.work_dir.iterdir()) if p.is_file()]
-        for _ in intake.handle_many(leftovers, move=True, channel="inbox"):
-            pass
+        inbox = Inbox(settings, intake.register)
         try:
             while not stop:
-                ready = [p for p in candidates(settings.inbox) if settled(p, seen, settings.settle_seconds)]
-                claimed = [c for c in (claim(p, settings.work_dir) for p in ready) if c is not None]
-                for p in ready:
-                    seen.pop(p, None)
-                for _ in intake.handle_many(claimed, move=True, channel="inbox"):
-                    pass
-                timeout = min(RESCAN_SECONDS, max(settings.settle_seconds / 2, 0.1)) if seen else RESCAN_SECONDS
-                with contextlib.suppress(queue.Empty):
-                    wake.get(timeout=timeout)
+                try:
+                    _drain(intake, unfinished(settings, intake.register), lambda: stop)
+                    ready = inbox.ready() if not stop else []
+                    claimed = (inbox.claim(path, seen) for path, seen in ready)
+                    _drain(intake, (c for c in claimed if c is not None), lambda: stop)
+                    _wait(settings, inbox, intake.register, wake)
+                except Exception as exc:  # the register or a folder out of reach: the ledger says where to resume
+                    log.warning("intake pass failed; trying again", extra={"code": type(exc).__name__})
+                    with contextlib.suppress(queue.Empty):
+                        wake.get(timeout=min(settings.rescan_seconds, 5.0))
         finally:
             if poller is not None:
                 poller.close()
-            observer.stop()
-            observer.join()
+            if observer is not None:
+                observer.stop()
+                observer.join()
             log.info("stopped", extra={"event": "stop"})
+
+
+def _drain(intake: Intake, inputs: Iterable[Input], stopped: Callable[[], bool]) -> None:
+    """Hand inputs to the workers until told to stop; what was handed over is finished either way."""
+
+    def until_stopped() -> Iterator[Input]:
+        for given in inputs:
+            if stopped():
+                return
+            yield given
+
+    for _ in intake.handle_many(until_stopped(), move=True, channel="inbox"):
+        pass
+
+
+def _wait(settings: Settings, inbox: Inbox, register: Register, wake: queue.Queue[None]) -> None:
+    """Until the next event, the next listing, a settling file's next check, or a retry that falls due."""
+    timeout = settings.poll_seconds if settings.intake_mode == "polling" else settings.rescan_seconds
+    if inbox.seen:  # files still settling: look again soon
+        timeout = min(timeout, max(settings.settle_seconds / 2, 0.1))
+    retry = next_retry(register)
+    if retry is not None:
+        timeout = min(timeout, max(retry, 0.1))
+    with contextlib.suppress(queue.Empty):
+        wake.get(timeout=timeout)
+    while not wake.empty():  # a burst of events is one wake-up
+        wake.get_nowait()

@@ -11,6 +11,7 @@ import logging
 import multiprocessing
 import os
 import resource
+import signal
 from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -36,6 +37,9 @@ def _init(forms_dir: Path, memory_mb: int, cpu_seconds: int, log_level: int) -> 
     """Runs once per worker: limits first, then load what every document needs."""
     global _SPECS, _CPU_SECONDS
     logs.configure(logging.getLevelName(log_level))
+    # The service stops its workers itself after finishing the documents they hold: a Ctrl-C reaching the whole
+    # process group must not kill a worker mid-document. (SIGTERM stays: the pool uses it to end broken workers.)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ["OMP_THREAD_LIMIT"] = "1"  # tesseract's own threading is slower on a small machine
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

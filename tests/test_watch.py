@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 import signal
+import sqlite3
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -81,3 +86,260 @@ def test_dropped_files_become_records_and_letters(service: subprocess.Popen[str]
     assert service.stderr is not None
     logs = service.stderr.read()
     assert "before-start" not in logs and "broken.pdf" not in logs
+
+
+# --- intake and the ledger, through a real service process ------------------------------------------------------
+
+
+class Service:
+    """A `pipeline watch` process on the test's folders; its log goes to a file (a pipe nobody reads could fill)."""
+
+    def __init__(self, env: dict[str, str], settings: Settings, **overrides: str) -> None:
+        self.settings = settings
+        self.log = settings.inbox.parent / f"service-{time.monotonic_ns()}.log"
+        settings.inbox.mkdir(parents=True, exist_ok=True)
+        extra = {f"PIPELINE_{k.upper()}": v for k, v in {"settle_seconds": "0.3", **overrides}.items()}
+        with self.log.open("w") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "pipeline", "watch"], cwd=ROOT, text=True, env=env | extra, stderr=log
+            )
+        assert wait_for(lambda: "watching the inbox" in self.logs() or self.proc.poll() is not None, 60)
+        assert self.proc.poll() is None, self.logs()
+
+    def logs(self) -> str:
+        return self.log.read_text(encoding="utf-8")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout=60)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def start(env: dict[str, str], settings: Settings) -> Iterator[Callable[..., Service]]:
+    started: list[Service] = []
+
+    def _start(**overrides: str) -> Service:
+        started.append(Service(env, settings, **overrides))
+        return started[-1]
+
+    yield _start
+    for service in started:
+        service.kill()
+
+
+def ledger(settings: Settings) -> list[dict[str, object]]:
+    if not settings.database.exists():
+        return []
+    db = sqlite3.connect(f"file:{settings.database}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in db.execute("SELECT * FROM ledger ORDER BY id")]
+    finally:
+        db.close()
+
+
+def final(settings: Settings) -> list[dict[str, object]]:
+    return [r for r in ledger(settings) if r["state"] in ("done", "review", "quarantined", "duplicate")]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_slowly_written_file_is_taken_only_when_complete(start: Callable[..., Service], settings: Settings) -> None:
+    source = FIXTURES / "fk7429" / "notice-05-need-appearances.pdf"
+    service = start(settle_seconds="2.0")
+    data = source.read_bytes()
+    with (settings.inbox / "slow.pdf").open("wb") as fh:  # a scanner writing under the final name
+        for offset in range(0, len(data), 1024):
+            fh.write(data[offset : offset + 1024])
+            fh.flush()
+            time.sleep(0.1)
+    assert wait_for(lambda: len(final(settings)) == 1, 60), service.logs()
+    [row] = ledger(settings)
+    assert row["state"] == "done" and row["sha256"] == sha256(source)
+    assert len(_cases(settings)) == 1
+    assert not settings.quarantine.exists() or not list(settings.quarantine.iterdir()), "no partial was quarantined"
+    assert service.stop() == 0
+
+
+def test_the_same_file_copied_in_twice_makes_one_case(start: Callable[..., Service], settings: Settings) -> None:
+    source = FIXTURES / "fk7429" / "notice-05-need-appearances.pdf"
+    service = start()
+    shutil.copy(source, settings.inbox / "first.pdf")
+    shutil.copy(source, settings.inbox / "second.pdf")
+    assert wait_for(lambda: len(final(settings)) == 2, 60), service.logs()
+    shutil.copy(source, settings.inbox / "a week later.pdf")
+    assert wait_for(lambda: len(final(settings)) == 3, 60), service.logs()
+    rows = ledger(settings)
+    assert sorted(str(r["state"]) for r in rows) == ["done", "duplicate", "duplicate"]
+    [done] = [r for r in rows if r["state"] == "done"]
+    assert all(r["duplicate_of"] == done["document_id"] for r in rows if r["state"] == "duplicate")
+    assert len(_cases(settings)) == 1 and len(list(settings.letters_dir.rglob("*.pdf"))) == 1
+    assert service.stop() == 0  # the ledger is committed before a file moves on; stopping finishes the moves
+    assert len(list((settings.archive / "duplicates").iterdir())) == 2, "duplicates are kept, not deleted"
+
+
+def test_files_arriving_every_way_are_taken(start: Callable[..., Service], settings: Settings, tmp_path: Path) -> None:
+    fk = FIXTURES / "fk7429"
+    settings.inbox.mkdir(parents=True)
+    shutil.copy(fk / "notice-01-appearance.pdf", settings.inbox / "present before start.pdf")
+    service = start()
+    fd = [p for p in (Path(f"/proc/{service.proc.pid}/fd")).iterdir()]
+    assert any("inotify" in os.readlink(p) for p in fd if p.is_symlink()), "events mode listens for events"
+    # Renamed into the inbox from elsewhere on the same file system.
+    outside = tmp_path / "outside.pdf"
+    shutil.copy(fk / "notice-05-need-appearances.pdf", outside)
+    os.rename(outside, settings.inbox / "renamed in.pdf")
+    # A whole folder, with a folder inside, dropped in at once.
+    folder = tmp_path / "batch"
+    (folder / "inner").mkdir(parents=True)
+    shutil.copy(fk / "notice-07-not-sick-listed-need-appearances.pdf", folder / "one.pdf")
+    shutil.copy(fk / "notice-09-flattened.pdf", folder / "inner" / "two.pdf")
+    os.rename(folder, settings.inbox / "batch")
+    assert wait_for(lambda: len(final(settings)) == 4, 60), service.logs()
+    assert {r["state"] for r in ledger(settings)} == {"done"}
+    assert len(_cases(settings)) == 4
+    # The emptied folders are left where they are; no file is left behind.
+    assert (settings.inbox / "batch" / "inner").is_dir()
+    assert not [p for p in settings.inbox.rglob("*") if not p.is_dir()]
+    assert service.stop(signal.SIGINT) == 0
+    for name in ("present before start", "renamed in", "one.pdf", "two.pdf"):
+        assert name not in service.logs()
+
+
+def test_polling_mode_takes_files_without_file_system_events(start: Callable[..., Service], settings: Settings) -> None:
+    service = start(intake_mode="polling", poll_seconds="0.5")
+    fd = [p for p in (Path(f"/proc/{service.proc.pid}/fd")).iterdir()]
+    assert not any("inotify" in os.readlink(p) for p in fd if p.is_symlink()), "polling mode uses no inotify"
+    shutil.copy(FIXTURES / "fk7429" / "notice-01-appearance.pdf", settings.inbox / "share.pdf")
+    assert wait_for(lambda: len(final(settings)) == 1, 60), service.logs()
+    assert service.stop() == 0
+
+
+def test_links_hard_links_and_fifos_are_refused_and_the_service_keeps_going(
+    start: Callable[..., Service], settings: Settings, tmp_path: Path
+) -> None:
+    fk = FIXTURES / "fk7429"
+    service = start()
+    target = tmp_path / "elsewhere.pdf"
+    shutil.copy(fk / "notice-01-appearance.pdf", target)
+    target.chmod(0o644)
+    os.symlink(target, settings.inbox / "symlink.pdf")
+    os.link(target, settings.inbox / "hardlink.pdf")
+    os.mkfifo(settings.inbox / "fifo.pdf")
+    assert wait_for(lambda: len(final(settings)) == 3, 60), service.logs()
+    rows = ledger(settings)
+    assert {r["state"] for r in rows} == {"quarantined"} and not any(r["sha256"] for r in rows), "nothing was read"
+    assert wait_for(lambda: not list(settings.work_dir.iterdir())), "the ledger is committed before the move"
+    reasons = {}
+    for row in rows:
+        kept = settings.state_dir / str(row["kept_as"])
+        assert os.path.lexists(kept) and not os.path.lexists(settings.work_dir / str(row["work_name"]))
+        report = json.loads(kept.with_name(kept.name + ".error.json").read_text(encoding="utf-8"))
+        assert report["code"] == "refused_entry" and report["action"]
+        reasons[str(row["name"])] = (report["reason"], kept)
+    assert "symlink" in reasons["symlink.pdf"][0] and reasons["symlink.pdf"][1].is_symlink()
+    assert "hard links" in reasons["hardlink.pdf"][0]
+    assert "FIFO" in reasons["fifo.pdf"][0] and stat.S_ISFIFO(reasons["fifo.pdf"][1].lstat().st_mode)
+    # The linked file was neither moved nor changed (not even its mode).
+    assert target.read_bytes() == (fk / "notice-01-appearance.pdf").read_bytes()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+    assert not list(settings.inbox.iterdir())
+    # The service keeps going.
+    shutil.copy(fk / "notice-09-flattened.pdf", settings.inbox / "valid.pdf")
+    assert wait_for(lambda: len(final(settings)) == 4, 60), service.logs()
+    assert ledger(settings)[-1]["state"] == "done" and len(_cases(settings)) == 1
+    assert service.stop() == 0
+
+
+def test_a_restart_finishes_claimed_work_once(
+    start: Callable[..., Service], settings: Settings, env: dict[str, str]
+) -> None:
+    from pipeline.register import Register
+
+    fk = FIXTURES / "fk7429"
+    # What a crash leaves: a claimed ledger row and its file in the work area, and a file in the work area that the
+    # ledger does not know (claimed by an older version).
+    settings.work_dir.mkdir(parents=True)
+    settings.inbox.mkdir(parents=True)
+    register = Register(settings.database)
+    arrival = register.sight("claimed.pdf", "claimed.pdf")
+    register.claim(arrival, "0123456789abcdef.pdf")
+    register.close()
+    shutil.copy(fk / "notice-01-appearance.pdf", settings.work_dir / "0123456789abcdef.pdf")
+    shutil.copy(fk / "notice-09-flattened.pdf", settings.work_dir / "fedcba9876543210.pdf")
+    service = start()
+    assert wait_for(lambda: len(final(settings)) == 2, 60), service.logs()
+    assert service.stop() == 0
+    after_first = ledger(settings)
+    assert [r["state"] for r in after_first] == ["done", "done"] and after_first[0]["id"] == arrival
+    assert not list(settings.work_dir.iterdir())
+    again = start()
+    assert again.stop() == 0
+    assert ledger(settings) == after_first, "a second start does nothing"
+    assert len(_cases(settings)) == 2 and len(list(settings.letters_dir.rglob("*.pdf"))) == 2
+    status = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "pipeline", "status", "--json"], cwd=ROOT, env=env, capture_output=True, text=True
+        ).stdout
+    )
+    assert status["ledger"]["done"] == 2 and status["ledger"]["claimed"] == 0
+    assert status["oldest_waiting_seconds"] is None and status["per_minute_last_hour"] > 0
+
+
+def test_sigterm_stops_intake_finishes_what_is_in_hand_and_nothing_is_lost(
+    start: Callable[..., Service], settings: Settings
+) -> None:
+    sources = sorted((FIXTURES / "fk7429").glob("*.pdf"))[:8]
+    service = start(workers="1")
+    for n, source in enumerate(sources):
+        shutil.copy(source, settings.inbox / f"{n}.pdf")
+    assert wait_for(lambda: len(final(settings)) >= 1, 60), service.logs()
+    assert service.stop() == 0
+    rows = ledger(settings)
+    done = [r for r in rows if r["state"] in ("done", "review")]
+    claimed = [r for r in rows if r["state"] == "claimed"]
+    left = [p for p in settings.inbox.iterdir()]
+    assert len(done) + len(left) + len(claimed) == 8, "every file is finished, still in the inbox, or claimed"
+    assert len(list(settings.work_dir.iterdir())) == len(claimed)
+    resumed = start(workers="1")
+    assert wait_for(lambda: len(final(settings)) == 8, 90), resumed.logs()
+    assert resumed.stop() == 0
+    assert len({r["sha256"] for r in final(settings)}) == 8
+
+
+def test_an_inbox_on_another_file_system_is_claimed_through_its_staging_folder(
+    env: dict[str, str], settings: Settings, tmp_path: Path
+) -> None:
+    """A network share, as far as a test can make one: the inbox on tmpfs, the state folder on the disk."""
+    share = Path(tempfile.mkdtemp(dir="/dev/shm"))
+    try:
+        inbox = share / "inbox"
+        assert share.stat().st_dev != tmp_path.stat().st_dev, "the inbox must be on another file system"
+        env = env | {"PIPELINE_INBOX": str(inbox)}
+        settings = settings.model_copy(update={"inbox": inbox})
+        service = Service(env, settings, intake_mode="polling", poll_seconds="0.5")
+        try:
+            source = FIXTURES / "fk7429" / "notice-09-flattened.pdf"
+            shutil.copy(source, inbox / "on the share.pdf")
+            os.symlink(source, inbox / "link.pdf")
+            assert wait_for(lambda: len(final(settings)) == 2, 60), service.logs()
+            rows = {str(r["name"]): r for r in ledger(settings)}
+            assert rows["on the share.pdf"]["state"] == "done" and rows["link.pdf"]["state"] == "quarantined"
+            archived = settings.state_dir / str(rows["on the share.pdf"]["kept_as"])
+            assert archived.read_bytes() == source.read_bytes()
+            refused = settings.state_dir / str(rows["link.pdf"]["kept_as"])
+            assert refused.is_symlink() and os.readlink(refused) == str(source), "the link is kept, not followed"
+            # The ledger is committed before the file moves on: wait for the move.
+            assert wait_for(lambda: not [p for p in inbox.rglob("*") if not p.is_dir()]), "nothing left on the share"
+            assert service.stop() == 0
+        finally:
+            service.kill()
+    finally:
+        shutil.rmtree(share)

@@ -1,0 +1,262 @@
+"""The ledger, in process: real SQLite, the real Intake, documents read by ``read_input`` in this process (the
+same function the workers run, behind the same Runner seam), files in real folders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from concurrent.futures import Future
+from pathlib import Path
+
+import pytest
+
+from pipeline.conductor import InputResult, Intake, read_claimed, read_input, transient_reason
+from pipeline.config import Settings
+from pipeline.errors import DocumentError, RefusedEntryError
+from pipeline.formspec import FormSpec
+from pipeline.register import Register
+from pipeline.service import prepare
+from pipeline.stages import Input, Job, Read
+from pipeline.watch import Inbox, unfinished
+from tests.conftest import FIXTURES
+
+NOTICE = FIXTURES / "fk7429" / "notice-01-appearance.pdf"
+OTHER = FIXTURES / "fk7429" / "notice-05-need-appearances.pdf"
+
+
+class InlineRunner:
+    """Runs ``read_input`` here instead of in a worker process."""
+
+    def __init__(self, specs: dict[str, FormSpec]) -> None:
+        self.specs = specs
+
+    def submit(self, job: Job) -> Future[Read]:
+        future: Future[Read] = Future()
+        try:
+            future.set_result(read_input(job, self.specs))
+        except DocumentError as exc:
+            future.set_exception(exc)
+        return future
+
+    def result(self, future: Future[Read], job: Job) -> Read:
+        return future.result()
+
+
+@pytest.fixture
+def intake(settings: Settings, specs: dict[str, FormSpec]) -> Iterator[Intake]:
+    settings = settings.model_copy(update={"retry_seconds": 0.0, "transient_retries": 2})
+    prepare(settings)
+    register = Register(settings.database, busy_seconds=0.2)
+    yield Intake(settings, register, InlineRunner(specs))
+    register.close()
+
+
+def claim_into_work(intake: Intake, source: Path, name: str = "given.pdf") -> Input:
+    """As the service claims: a ledger row, then the file in the work area."""
+    inbox = intake.settings.inbox / name
+    shutil.copy(source, inbox)
+    arrival = intake.register.sight(name, name)
+    work_name = f"w{arrival:04d}.pdf"
+    intake.register.claim(arrival, work_name)
+    os.rename(inbox, intake.settings.work_dir / work_name)
+    return Input(intake.settings.work_dir / work_name, name)
+
+
+def run_pass(intake: Intake) -> list[InputResult]:
+    """One pass of the service over the work area, as at start and after each listing."""
+    return list(intake.handle_many(unfinished(intake.settings, intake.register), move=True, channel="inbox"))
+
+
+def ledger(intake: Intake) -> list[sqlite3.Row]:
+    return list(intake.register.db.execute("SELECT * FROM ledger ORDER BY id"))
+
+
+def test_a_claimed_file_ends_done_with_its_sha256_and_where_it_was_kept(intake: Intake) -> None:
+    claim_into_work(intake, NOTICE)
+    [result] = run_pass(intake)
+    assert result.outcome == "recorded"
+    [row] = ledger(intake)
+    assert row["state"] == "done" and row["sha256"] == hashlib.sha256(NOTICE.read_bytes()).hexdigest()
+    assert row["finished_at"] and row["inbox_path"] is None
+    kept = intake.settings.state_dir / row["kept_as"]
+    assert kept.read_bytes() == NOTICE.read_bytes()
+    assert not list(intake.settings.work_dir.iterdir())
+    assert run_pass(intake) == [], "a second pass finds nothing to do"
+
+
+def test_the_same_bytes_again_are_a_duplicate_of_the_first_document(intake: Intake) -> None:
+    claim_into_work(intake, NOTICE, "a.pdf")
+    claim_into_work(intake, NOTICE, "b.pdf")  # in the same window: the first is not committed yet
+    results = run_pass(intake)
+    claim_into_work(intake, NOTICE, "c.pdf")  # later: found in the register
+    results += run_pass(intake)
+    assert [r.outcome for r in results] == ["recorded", "duplicate", "duplicate"]
+    rows = ledger(intake)
+    first = rows[0]["document_id"]
+    assert [r["state"] for r in rows] == ["done", "duplicate", "duplicate"]
+    assert rows[1]["duplicate_of"] == first and rows[2]["duplicate_of"] == first
+    assert {r.cases[0] for r in results} == {results[0].cases[0]}
+    assert len(intake.register.list_cases()) == 1
+    assert len(list(intake.settings.letters_dir.rglob("*.pdf"))) == 1
+    assert len(list((intake.settings.archive / "duplicates").iterdir())) == 2, "duplicates are kept, not deleted"
+
+
+def test_a_crash_after_the_commit_only_moves_the_file_on(intake: Intake) -> None:
+    given = claim_into_work(intake, NOTICE)
+    run_pass(intake)
+    # The state a crash leaves between the ledger's commit and the move: a final row, the file still in work.
+    shutil.copy(NOTICE, given.path)
+    before = ledger(intake)
+    [result] = run_pass(intake)
+    assert result.outcome == "recorded" and result.cases
+    assert [dict(r) for r in ledger(intake)] == [dict(r) for r in before], "the ledger does not change"
+    assert not given.path.exists() and (intake.settings.state_dir / before[0]["kept_as"]).exists()
+    assert len(list(intake.settings.letters_dir.rglob("*.pdf"))) == 1
+    assert not list((intake.settings.archive).glob("duplicates"))
+
+
+def test_a_crash_between_claim_and_rename_puts_the_file_back_to_waiting(intake: Intake) -> None:
+    inbox = Inbox(intake.settings.model_copy(update={"settle_seconds": 0.0}), intake.register)
+    shutil.copy(NOTICE, intake.settings.inbox / "x.pdf")
+    [(path, seen)] = inbox.ready()
+    arrival = seen.arrival
+    intake.register.claim(arrival, "never-renamed.pdf")  # the crash: the rename did not happen
+    inbox.seen.clear()
+    assert run_pass(intake) == []
+    assert intake.register.arrival(arrival)["state"] == "received"
+    # The service's next listing picks the same row up again (no second row) and claims the file.
+    [(path, seen)] = inbox.ready()
+    assert len(ledger(intake)) == 1
+    assert seen.arrival == arrival
+    claimed = inbox.claim(path, seen)
+    assert claimed is not None
+    [result] = list(intake.handle_many([claimed], move=True, channel="inbox"))
+    assert result.outcome == "recorded" and intake.register.arrival(arrival)["state"] == "done"
+
+
+def test_a_file_taken_away_before_it_is_claimed_leaves_no_row(intake: Intake) -> None:
+    inbox = Inbox(intake.settings.model_copy(update={"settle_seconds": 60.0}), intake.register)
+    (intake.settings.inbox / "y.pdf").write_bytes(NOTICE.read_bytes())
+    assert inbox.ready() == []
+    assert [r["state"] for r in ledger(intake)] == ["received"]
+    (intake.settings.inbox / "y.pdf").unlink()
+    inbox.ready()
+    assert ledger(intake) == []
+
+
+def test_a_failure_outside_the_document_is_retried_then_succeeds(intake: Intake) -> None:
+    # The outbox's cases folder is a file: writing the record fails with a real OSError, as a full disk would.
+    cases_dir = intake.settings.cases_dir
+    cases_dir.rmdir()
+    cases_dir.write_bytes(b"")
+    claim_into_work(intake, NOTICE)
+    [result] = run_pass(intake)
+    assert result.outcome == "failed_transient"
+    [row] = ledger(intake)
+    assert row["state"] == "failed_transient" and row["attempts"] == 1 and row["retry_at"]
+    assert "file system refused" in row["reason"]
+    assert len(list(intake.settings.work_dir.iterdir())) == 1, "the file waits in the work area"
+    cases_dir.unlink()
+    cases_dir.mkdir()
+    [result] = run_pass(intake)
+    assert result.outcome == "recorded"
+    [row] = ledger(intake)
+    assert row["state"] == "done" and row["attempts"] == 1
+    assert len(list(cases_dir.iterdir())) == 1
+
+
+def test_a_failure_that_persists_is_quarantined_after_the_bounded_retries(intake: Intake) -> None:
+    cases_dir = intake.settings.cases_dir
+    cases_dir.rmdir()
+    cases_dir.write_bytes(b"")
+    claim_into_work(intake, NOTICE)
+    outcomes = [run_pass(intake)[0].outcome for _ in range(3)]
+    assert outcomes == ["failed_transient", "failed_transient", "quarantined"]
+    [row] = ledger(intake)
+    assert row["state"] == "quarantined" and row["attempts"] == 2
+    kept = intake.settings.state_dir / row["kept_as"]
+    assert kept.read_bytes() == NOTICE.read_bytes()
+    report = json.loads(kept.with_name(kept.name + ".error.json").read_text(encoding="utf-8"))
+    assert report["code"] == "kept_failing" and "3 times" in report["reason"] and report["action"]
+    assert run_pass(intake) == []
+
+
+def test_a_locked_register_leaves_the_file_claimed_and_the_next_pass_finishes_it(intake: Intake) -> None:
+    claim_into_work(intake, NOTICE)
+    other = sqlite3.connect(intake.settings.database, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        [result] = run_pass(intake)  # nothing escapes: the service keeps running
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert result.outcome == "failed_transient" and result.reason == "the register was locked by another program"
+    assert [r["state"] for r in ledger(intake)] == ["claimed"]
+    [result] = run_pass(intake)
+    assert result.outcome == "recorded" and [r["state"] for r in ledger(intake)] == ["done"]
+
+
+def test_process_records_each_input_in_the_ledger_when_it_ends(intake: Intake, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"%PDF-1.7\nnothing else")
+    inputs = [Input(NOTICE, NOTICE.name), Input(bad, bad.name), Input(NOTICE, "again.pdf")]
+    results = list(intake.handle_many(inputs, move=False, channel="cli"))
+    assert [r.outcome for r in results] == ["recorded", "quarantined", "duplicate"]
+    # A row is written when its input ends (a duplicate ends at once, before the first copy is recorded).
+    assert sorted((r["state"], r["channel"]) for r in ledger(intake)) == [
+        ("done", "cli"),
+        ("duplicate", "cli"),
+        ("quarantined", "cli"),
+    ]
+    assert NOTICE.exists() and bad.exists(), "process leaves the caller's files alone"
+
+
+def test_transient_reasons_name_the_cause() -> None:
+    with pytest.raises(OSError) as full, open("/dev/full", "wb", buffering=0) as fh:  # a real ENOSPC
+        fh.write(b"x")
+    assert full.value.errno == errno.ENOSPC and transient_reason(full.value) == "the disk is full"
+    assert transient_reason(sqlite3.OperationalError("database is locked")).startswith("the register was locked")
+    assert "EACCES" in transient_reason(PermissionError(errno.EACCES, "Permission denied"))
+    assert "ValueError" in transient_reason(ValueError("x"))
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda d: os.symlink(NOTICE, d / "link.pdf"), "symlink"),
+        (lambda d: os.mkfifo(d / "fifo.pdf"), "pipe (FIFO)"),
+        (lambda d: os.link(shutil.copy(NOTICE, d / "orig.pdf"), d / "link.pdf"), "hard links"),
+    ],
+)
+def test_read_claimed_refuses_what_is_not_a_plain_file(tmp_path: Path, make: object, words: str) -> None:
+    assert callable(make)
+    make(tmp_path)
+    entry = tmp_path / ("fifo.pdf" if words.startswith("pipe") else "link.pdf")
+    with pytest.raises(RefusedEntryError) as refused:
+        read_claimed(entry, 10**8)  # a FIFO without a writer would block an ordinary open
+    assert words in refused.value.reason and refused.value.action
+
+
+def test_read_claimed_refuses_a_device_without_opening_it() -> None:
+    with pytest.raises(RefusedEntryError, match="device"):
+        read_claimed(Path("/dev/null"), 10**8)
+
+
+def test_the_inbox_may_not_lie_inside_the_state_folder(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="inbox may not lie inside the state folder"):
+        Settings(inbox=tmp_path / "var" / "in", outbox=tmp_path / "out", state_dir=tmp_path / "var")
+
+
+def test_received_at_is_kept_from_the_first_sighting(intake: Intake) -> None:
+    given = claim_into_work(intake, NOTICE)
+    [row] = ledger(intake)
+    seen_at = dt.datetime.fromisoformat(row["received_at"])
+    [result] = list(intake.handle_many([given], move=True, channel="inbox"))
+    case = intake.register.case(result.cases[0])
+    assert case is not None and case.received_at == seen_at
