@@ -330,14 +330,14 @@ def test_an_inbox_on_another_file_system_is_claimed_through_its_staging_folder(
             shutil.copy(source, inbox / "on the share.pdf")
             os.symlink(source, inbox / "link.pdf")
             assert wait_for(lambda: len(final(settings)) == 2, 60), service.logs()
+            # The ledger is committed before the file moves on: wait for the move.
+            assert wait_for(lambda: not [p for p in inbox.rglob("*") if not p.is_dir()]), "nothing left on the share"
             rows = {str(r["name"]): r for r in ledger(settings)}
             assert rows["on the share.pdf"]["state"] == "done" and rows["link.pdf"]["state"] == "quarantined"
             archived = settings.state_dir / str(rows["on the share.pdf"]["kept_as"])
             assert archived.read_bytes() == source.read_bytes()
             refused = settings.state_dir / str(rows["link.pdf"]["kept_as"])
             assert refused.is_symlink() and os.readlink(refused) == str(source), "the link is kept, not followed"
-            # The ledger is committed before the file moves on: wait for the move.
-            assert wait_for(lambda: not [p for p in inbox.rglob("*") if not p.is_dir()]), "nothing left on the share"
             assert service.stop() == 0
         finally:
             service.kill()
