@@ -260,3 +260,24 @@ def test_received_at_is_kept_from_the_first_sighting(intake: Intake) -> None:
     [result] = list(intake.handle_many([given], move=True, channel="inbox"))
     case = intake.register.case(result.cases[0])
     assert case is not None and case.received_at == seen_at
+
+
+def test_a_mail_is_one_input_in_the_ledger_and_its_attachments_make_the_cases(intake: Intake) -> None:
+    from tests.test_mail import attach, message
+
+    msg = message(4)
+    attach(msg, NOTICE.read_bytes(), "a.pdf")
+    attach(msg, OTHER.read_bytes(), "b.pdf")
+    eml = intake.settings.inbox.parent / "mail.eml"
+    eml.write_bytes(msg.as_bytes())
+    claim_into_work(intake, eml, "mail.eml")
+    [result] = run_pass(intake)
+    assert result.outcome == "recorded" and len(result.cases) == 2
+    [row] = ledger(intake)
+    assert row["state"] == "done" and row["sha256"] == hashlib.sha256(eml.read_bytes()).hexdigest()
+    # The same attachment dropped on its own later is a duplicate of the attachment's document.
+    claim_into_work(intake, NOTICE, "dropped.pdf")
+    [again] = run_pass(intake)
+    assert again.outcome == "duplicate" and again.cases[0] in result.cases
+    assert ledger(intake)[-1]["duplicate_of"] == again.document_id
+    assert len(intake.register.list_cases()) == 2
