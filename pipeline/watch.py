@@ -27,6 +27,7 @@ import secrets
 import signal
 import stat
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,7 +119,7 @@ class Inbox:
         self.register = register
         self.seen: dict[str, Sighting] = {}
         for row in register.sightings():  # the last run's sightings: settling starts again
-            self.seen[row["inbox_path"]] = Sighting(int(row["id"]))
+            self.seen[_listed(row["inbox_path"])] = Sighting(int(row["id"]))
 
     def ready(self) -> list[tuple[Path, Sighting]]:
         """List the inbox; return the settled files, oldest sighting first."""
@@ -129,7 +130,7 @@ class Inbox:
             present.add(relative)
             seen = self.seen.get(relative)
             if seen is None:
-                seen = self.seen[relative] = Sighting(self.register.sight(relative, safe_name(path.name)))
+                seen = self.seen[relative] = Sighting(self.register.sight(_stored(relative), safe_name(path.name)))
             if settled(path, seen, self.settings.settle_seconds):
                 if not seen.settled:
                     self.register.mark(seen.arrival, "settled")
@@ -164,6 +165,15 @@ class Inbox:
         return Input(target, safe_name(path.name))
 
 
+def _stored(relative: str) -> str:
+    """An inbox path as the ledger keeps it: any bytes a name may hold (not UTF-8, a newline) survive as %XX."""
+    return urllib.parse.quote(os.fsencode(relative), safe="/ ")
+
+
+def _listed(stored: str) -> str:
+    return os.fsdecode(urllib.parse.unquote_to_bytes(stored))
+
+
 def staging(settings: Settings) -> Path:
     return settings.inbox / STAGING
 
@@ -189,7 +199,7 @@ def unfinished(settings: Settings, register: Register) -> list[Input]:
     for row in register.unfinished():
         if row["work_name"] in present or row["work_name"] is None:
             continue
-        if row["inbox_path"] and os.path.lexists(settings.inbox / row["inbox_path"]):
+        if row["inbox_path"] and os.path.lexists(settings.inbox / _listed(row["inbox_path"])):
             register.mark(int(row["id"]), "received", work_name=None)
         elif row["id"] not in _MISSING:  # someone removed it from the work area: it stays waiting, for a person
             _MISSING.add(row["id"])
@@ -241,8 +251,11 @@ def watch(settings: Settings) -> None:
                     _wait(settings, inbox, intake.register, wake)
                 except Exception as exc:  # the register or a folder out of reach: the ledger says where to resume
                     log.warning("intake pass failed; trying again", extra={"code": type(exc).__name__})
-                    with contextlib.suppress(queue.Empty):
-                        wake.get(timeout=min(settings.rescan_seconds, 5.0))
+                    # A pause however many events arrive meanwhile: a pass that keeps failing must not flood the log.
+                    resume = time.monotonic() + min(settings.rescan_seconds, 5.0)
+                    while not stop and (left := resume - time.monotonic()) > 0:
+                        with contextlib.suppress(queue.Empty):
+                            wake.get(timeout=left)
         finally:
             if poller is not None:
                 poller.close()

@@ -343,3 +343,30 @@ def test_an_inbox_on_another_file_system_is_claimed_through_its_staging_folder(
             service.kill()
     finally:
         shutil.rmtree(share)
+
+
+def test_file_names_with_a_newline_or_not_utf8_are_taken_and_never_logged(
+    start: Callable[..., Service], settings: Settings
+) -> None:
+    """A name is the sender's text, not ours: it never becomes a path, a log line or a record field."""
+    fk = FIXTURES / "fk7429"
+    service = start()
+    inbox = os.fsencode(settings.inbox)
+    names = [b"line one\nline two.pdf", b"sj\xf6sala-latin1.pdf", b"\xff\xfe-not-utf8.pdf"]
+    for name, source in zip(
+        names, ("notice-01-appearance.pdf", "notice-05-need-appearances.pdf", "notice-09-flattened.pdf"), strict=True
+    ):
+        with open(os.path.join(inbox, name), "wb") as fh:
+            fh.write((fk / source).read_bytes())
+    assert wait_for(lambda: len(final(settings)) == 3, 60), service.logs()
+    assert {r["state"] for r in ledger(settings)} == {"done"}
+    assert len(_cases(settings)) == 3
+    assert not os.listdir(inbox)
+    assert service.stop() == 0
+    logs = service.logs()
+    assert "line one" not in logs and "line two" not in logs and "latin1" not in logs and "not-utf8" not in logs
+    for line in logs.splitlines():
+        json.loads(line)  # every line still one JSON object: the newline in a name did not split one
+    for record in _cases(settings):
+        text = record.read_text(encoding="utf-8")
+        assert "line one" not in text and "latin1" not in text
