@@ -41,7 +41,10 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     max_pages: int = Field(default=50, ge=1)
     worker_memory_mb: int = Field(default=1024, ge=128, description="address-space limit per worker process")
-    worker_cpu_seconds: int = Field(default=120, ge=1, description="CPU time limit per worker process (cumulative)")
+    worker_cpu_seconds: int = Field(default=120, ge=1, description="CPU time one document may use in its worker")
+    worker_wall_seconds: float = Field(
+        default=300, gt=0, description="time one document may take in its worker before the worker is replaced"
+    )
     # Intake: how files are noticed, when they are taken, and how failures outside a document are retried.
     settle_seconds: float = Field(default=1.0, ge=0, description="size and mtime unchanged this long before taking")
     intake_mode: Literal["events", "polling"] = Field(

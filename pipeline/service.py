@@ -40,7 +40,11 @@ def open_intake(settings: Settings) -> Iterator[Intake]:
     register = Register(settings.database)
     try:
         with ProcessRunner(
-            settings.workers, settings.forms_dir, settings.worker_memory_mb, settings.worker_cpu_seconds
+            settings.workers,
+            settings.forms_dir,
+            settings.worker_memory_mb,
+            settings.worker_cpu_seconds,
+            settings.worker_wall_seconds,
         ) as runner:
             yield Intake(settings, register, runner)
     finally:

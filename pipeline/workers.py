@@ -1,21 +1,37 @@
-"""Worker processes: untrusted bytes are parsed only here, under memory and CPU limits.
+"""Worker processes: untrusted bytes are parsed only here, under a memory, a CPU and a wall-clock limit.
 
-One process per core by default; each keeps its form definitions, fonts and libraries loaded for its whole life
-(no process start per document). A worker that dies (a limit, a crash in a parser) breaks the pool: the document it
-held is quarantined with the likely reason and the pool is started again, so the service keeps going.
+One process per core by default (setting ``workers``). Each keeps its form definitions, OCR engine, page templates and
+fonts loaded for its whole life: no process start per document. The service side has one thread per worker (a
+"slot") that hands its worker one document at a time over a pipe and waits for the answer no longer than the
+wall-clock limit::
+
+    Intake ─submit(job)─▶ queue ─▶ slot thread i ─pipe─▶ worker process i    RLIMIT_AS; RLIMIT_CPU re-armed per document
+                                    └ no answer within worker_wall_seconds: SIGKILL, a new worker, TimeLimitError
+
+A worker that dies (the CPU limit's SIGXCPU, a parser crashing, the system's out-of-memory killer) or overruns the
+wall clock is replaced by its slot; only the document it held is affected, and it is quarantined with the limit it hit
+in words a mailroom person can act on. The other slots go on meanwhile. A death with no limit to blame is given one
+more try on a fresh worker first, so a document is not quarantined for something that happened to its worker.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
+import math
 import multiprocessing
 import os
+import queue
 import resource
 import signal
+import threading
 from collections.abc import Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerContext
 from pathlib import Path
+from typing import Any
 
 from pipeline import logs
 from pipeline.conductor import read_input
@@ -23,8 +39,12 @@ from pipeline.errors import DocumentError, LimitExceededError, PipelineError
 from pipeline.formspec import FormSpec, load_forms
 from pipeline.stages import Job, Read
 
+log = logging.getLogger("pipeline.workers")
+
 _SPECS: Mapping[str, FormSpec] = {}
 _CPU_SECONDS = 0
+_MEMORY_MB = 0
+START_SECONDS = 120.0  # a new worker imports its libraries and loads the forms; generous on a loaded machine
 
 
 class InternalError(DocumentError):
@@ -33,33 +53,92 @@ class InternalError(DocumentError):
     action = "The pipeline failed on this document. Keep it here and report its document id to the team."
 
 
+class MemoryLimitError(LimitExceededError):
+    code = "memory_limit"
+    step = "read"
+    action = (
+        "The file is probably a very large scan or image. Scan it again at 300 dpi or less, or in smaller parts, and "
+        "put it in the inbox again. If such files are normal here, ask the team to raise PIPELINE_WORKER_MEMORY_MB."
+    )
+
+
+class CpuLimitError(LimitExceededError):
+    code = "cpu_limit"
+    step = "read"
+    action = (
+        "Split the file into smaller parts (fewer pages per file) and put them in the inbox again. If such files are "
+        "normal here, ask the team to raise PIPELINE_WORKER_CPU_SECONDS."
+    )
+
+
+class TimeLimitError(LimitExceededError):
+    code = "time_limit"
+    step = "read"
+    action = (
+        "Split the file into smaller parts (fewer pages per file) and put them in the inbox again. If this happens "
+        "to ordinary files, the machine is overloaded or PIPELINE_WORKER_WALL_SECONDS is too low: tell the team."
+    )
+
+
+class WorkerCrashError(DocumentError):
+    code = "worker_crashed"
+    step = "read"
+    action = (
+        "The file may be damaged. Ask the sender for a new copy; if it happens again, keep the file here and report "
+        "its document id to the team."
+    )
+
+
+class WorkerStartError(PipelineError):
+    """Not a document's fault: the service cannot read anything until this is fixed."""
+
+    step = "workers"
+    action = "Check the installation (`make setup`) and the form definitions, then start the service again."
+
+
+# --- the worker process ------------------------------------------------------------------------------------------
+
+
+def _die_with_parent() -> None:
+    """Linux: be killed when the forkserver (our parent, which exits with the service) goes, so no orphan keeps
+    reading or writing letters after the service was killed."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 def _init(forms_dir: Path, memory_mb: int, cpu_seconds: int, log_level: int) -> None:
     """Runs once per worker: limits first, then load what every document needs."""
-    global _SPECS, _CPU_SECONDS
+    global _SPECS, _CPU_SECONDS, _MEMORY_MB
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the service decides what stops
     logs.configure(logging.getLevelName(log_level))
-    # The service stops its workers itself after finishing the documents they hold: a Ctrl-C reaching the whole
-    # process group must not kill a worker mid-document. (SIGTERM stays: the pool uses it to end broken workers.)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ["OMP_THREAD_LIMIT"] = "1"  # tesseract's own threading is slower on a small machine
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    _CPU_SECONDS = cpu_seconds
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # SIGXCPU would otherwise dump a core of every overrun
+    _CPU_SECONDS, _MEMORY_MB = cpu_seconds, memory_mb
     _SPECS = load_forms(forms_dir)
     import pipeline.letters as letters  # noqa: F401  (fonts register at import, once per worker)
 
 
 def _run(job: Job) -> Read:
-    """One document. The CPU limit is re-armed per document: soft limit = CPU used so far + the budget."""
+    """One document. The CPU limit is re-armed per document: soft limit = CPU used so far + the budget (whole
+    seconds, rounded up so the budget is never cut short), so the kernel's SIGXCPU ends a document that spins,
+    wherever it spins (in C code too)."""
     used = resource.getrusage(resource.RUSAGE_SELF)
-    spent = int(used.ru_utime + used.ru_stime)
+    spent = math.ceil(used.ru_utime + used.ru_stime)
     _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    resource.setrlimit(resource.RLIMIT_CPU, (spent + _CPU_SECONDS, hard))
+    soft = spent + _CPU_SECONDS if hard == resource.RLIM_INFINITY else min(spent + _CPU_SECONDS, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
     try:
         return read_input(job, _SPECS)
     except DocumentError:
         raise
     except MemoryError as exc:
-        raise LimitExceededError("Reading the document needed more memory than allowed.") from exc
+        raise MemoryLimitError(
+            f"Reading the document needed more memory than allowed (the limit is {_MEMORY_MB} MB)."
+        ) from exc
     except RecursionError as exc:
         raise LimitExceededError("The document is nested too deeply to read safely.") from exc
     except PipelineError as exc:
@@ -68,47 +147,239 @@ def _run(job: Job) -> Read:
         raise InternalError(f"Unexpected {type(exc).__name__} while reading the document.") from exc
 
 
-class ProcessRunner:
-    def __init__(self, workers: int, forms_dir: Path, memory_mb: int, cpu_seconds: int) -> None:
-        self._args = (forms_dir, memory_mb, cpu_seconds, logging.getLogger("pipeline").getEffectiveLevel())
-        self._workers = workers
-        self._pool = self._start()
+def _peak_kb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
-    def _start(self) -> ProcessPoolExecutor:
+
+def _serve(conn: Connection, forms_dir: Path, memory_mb: int, cpu_seconds: int, log_level: int) -> None:
+    """A worker's life: ready, then one job at a time until the pipe closes. Each answer carries the worker's RSS
+    high-water mark. After running out of memory the worker leaves, so a fresh one (clean heap) takes its place."""
+    _init(forms_dir, memory_mb, cpu_seconds, log_level)
+    conn.send(("ready", os.getpid(), _peak_kb()))
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        try:
+            answer: tuple[str, Any, int] = ("ok", _run(job), _peak_kb())
+        except DocumentError as exc:
+            exc.__cause__ = exc.__context__ = None  # the chain stays here: it may quote document content
+            answer = ("error", exc, _peak_kb())
+        try:
+            conn.send(answer)
+        except MemoryError:
+            conn.send(("error", MemoryLimitError("The result of the document needed more memory than allowed."), 0))
+            return
+        if isinstance(answer[1], MemoryLimitError):
+            return
+
+
+# --- the service side --------------------------------------------------------------------------------------------
+
+
+class _Stopped(Exception):
+    """The worker is gone: killed for the wall clock (``overran``) or dead with ``exitcode``."""
+
+    def __init__(self, exitcode: int | None, overran: bool = False) -> None:
+        super().__init__(exitcode)
+        self.exitcode = exitcode
+        self.overran = overran
+
+
+class _Worker:
+    def __init__(self, ctx: ForkServerContext, args: tuple[Any, ...]) -> None:
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve, args=(child, *args), daemon=True, name="pipeline-worker")
+        self.process.start()
+        child.close()
+        try:
+            ready = self.conn.poll(START_SECONDS)
+            if ready:
+                _, self.pid, self.peak_kb = self.conn.recv()
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            self.stop(kill=True)
+            raise WorkerStartError(f"A worker process could not start (exit code {self.process.exitcode}).")
+
+    def ask(self, job: Job, wall_seconds: float) -> tuple[str, Any]:
+        """Send one job and wait for its answer, at most ``wall_seconds``."""
+        try:
+            self.conn.send(job)
+            if not self.conn.poll(wall_seconds):
+                self.stop(kill=True)
+                raise _Stopped(self.process.exitcode, overran=True)
+            kind, payload, peak = self.conn.recv()
+        except (EOFError, OSError) as exc:
+            self.stop(kill=False)
+            raise _Stopped(self.process.exitcode) from exc
+        self.peak_kb = max(self.peak_kb, peak)
+        return kind, payload
+
+    def stop(self, kill: bool) -> None:
+        if kill and self.process.is_alive():
+            self.process.kill()
+        else:
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
+        self.process.join(10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+def _death_error(exitcode: int | None, memory_mb: int, cpu_seconds: int, last: bool) -> DocumentError | None:
+    """What a mailroom person is told when the worker reading a document died; None: try once more on a new
+    worker first. The CPU limit is certain (the kernel's SIGXCPU); a SIGKILL we did not send is the system's
+    out-of-memory killer, which may have picked our worker for another's appetite, so it gets a second try."""
+    if exitcode == -signal.SIGXCPU:
+        return CpuLimitError(f"Reading the document used more processor time than allowed ({cpu_seconds} s).")
+    if not last:
+        return None
+    if exitcode == -signal.SIGKILL:
+        return MemoryLimitError(
+            f"Reading the document needed more memory than the machine could give (the limit is {memory_mb} MB)."
+        )
+    return WorkerCrashError(
+        f"The worker process reading the document stopped unexpectedly, twice (exit code {exitcode})."
+    )
+
+
+class ProcessRunner:
+    """``submit`` queues a document; a free slot's worker reads it. ``result`` returns the results or raises the
+    DocumentError to quarantine it with."""
+
+    def __init__(
+        self, workers: int, forms_dir: Path, memory_mb: int, cpu_seconds: int, wall_seconds: float = 300.0
+    ) -> None:
+        # Set before the forkserver starts, so every worker inherits it before any OCR library is loaded.
+        os.environ["OMP_THREAD_LIMIT"] = "1"
         ctx = multiprocessing.get_context("forkserver")
-        return ProcessPoolExecutor(self._workers, mp_context=ctx, initializer=_init, initargs=self._args)
+        assert isinstance(ctx, ForkServerContext)
+        # The forkserver imports the heavy modules once; a replacement worker is a fork of it, ready in a moment.
+        ctx.set_forkserver_preload(["pipeline.workers"])
+        self._ctx = ctx
+        self._args = (forms_dir, memory_mb, cpu_seconds, logging.getLogger("pipeline").getEffectiveLevel())
+        self._memory_mb, self._cpu_seconds, self._wall_seconds = memory_mb, cpu_seconds, wall_seconds
+        self._queue: queue.SimpleQueue[tuple[Job, Future[Read]] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._peaks: dict[int, int] = {}
+        self.replaced = 0
+        self._workers: list[_Worker | None] = [None] * workers
+        self._slots = [
+            threading.Thread(target=self._slot, args=(i,), name=f"slot-{i}", daemon=True) for i in range(workers)
+        ]
+        # Started now, one after the other: the service is warm when the first file comes, and a worker that
+        # cannot start stops the service at start-up, loudly.
+        try:
+            for index in range(workers):
+                self._workers[index] = _Worker(ctx, self._args)
+        except WorkerStartError:
+            for worker in self._workers:
+                if worker is not None:
+                    worker.stop(kill=True)
+            raise
+        for slot in self._slots:
+            slot.start()
 
     def submit(self, job: Job) -> Future[Read]:
-        try:
-            return self._pool.submit(_run, job)
-        except BrokenProcessPool:
-            self._restart()
-            return self._pool.submit(_run, job)
+        future: Future[Read] = Future()
+        self._queue.put((job, future))
+        return future
 
     def result(self, future: Future[Read], job: Job) -> Read:
-        """A broken pool fails every document in flight; each is tried once more alone, so only the one that
-        breaks a worker again is quarantined."""
-        try:
-            return future.result()
-        except BrokenProcessPool:
-            self._restart()
-        try:
-            return self._pool.submit(_run, job).result()
-        except BrokenProcessPool as exc:
-            self._restart()
-            raise LimitExceededError(
-                "The worker reading this document stopped: it needed more memory or CPU time than allowed, "
-                "or a parser crashed on it."
-            ) from exc
+        return future.result()
 
-    def _restart(self) -> None:
-        if not getattr(self._pool, "_broken", False):
-            return  # another document's retry has already started a fresh pool
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        self._pool = self._start()
+    def pids(self) -> list[int]:
+        """Process ids of the workers now running (a slot whose worker was stopped starts one at its next document)."""
+        with self._lock:
+            return [w.pid for w in self._workers if w is not None]
+
+    def peak_rss_kb(self) -> dict[int, int]:
+        """Each worker process's RSS high-water mark so far (KiB), by process id."""
+        with self._lock:
+            return dict(self._peaks)
+
+    def _slot(self, index: int) -> None:
+        try:
+            while (item := self._queue.get()) is not None:
+                job, future = item
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    results = self._read(index, job)
+                except BaseException as exc:  # DocumentError to quarantine; anything else stops the service
+                    future.set_exception(exc)
+                else:
+                    future.set_result(results)
+        finally:
+            worker = self._workers[index]
+            if worker is not None:
+                self._note_peak(worker)
+                worker.stop(kill=False)
+
+    def _read(self, index: int, job: Job) -> Read:
+        """Read one document on slot ``index``'s worker, replacing the worker when it stops."""
+        document_id = f"{job.sha256[:12]}-0"
+        for attempt in (1, 2):
+            worker = self._workers[index]
+            if worker is None:
+                worker = self._workers[index] = _Worker(self._ctx, self._args)
+            try:
+                kind, payload = worker.ask(job, self._wall_seconds)
+            except _Stopped as stopped:
+                self._replace(index, document_id, "time_limit" if stopped.overran else f"exit {stopped.exitcode}")
+                if stopped.overran:
+                    raise TimeLimitError(
+                        f"Reading the document took longer than allowed ({self._wall_seconds:g} s) and was stopped."
+                    ) from None
+                error = _death_error(stopped.exitcode, self._memory_mb, self._cpu_seconds, last=attempt == 2)
+                if error is not None:
+                    raise error from None
+                continue
+            self._note_peak(worker)
+            if kind == "error":
+                if isinstance(payload, MemoryLimitError):  # the worker leaves after this; start afresh
+                    self._replace(index, document_id, "memory_limit")
+                raise payload
+            read: Read = payload
+            return read
+        raise AssertionError("unreachable")
+
+    def _note_peak(self, worker: _Worker) -> None:
+        with self._lock:
+            self._peaks[worker.pid] = max(self._peaks.get(worker.pid, 0), worker.peak_kb)
+
+    def _replace(self, index: int, document_id: str, why: str) -> None:
+        """The slot's worker is stopped (killed if need be); the next document starts a new one."""
+        worker = self._workers[index]
+        self._workers[index] = None
+        if worker is not None:
+            self._note_peak(worker)
+            worker.stop(kill=True)
+        with self._lock:
+            self.replaced += 1
+        log.warning(
+            "worker replaced (%s)", why, extra={"document_id": document_id, "event": "worker_replaced", "code": why}
+        )
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Queued documents that no worker has started are cancelled; each worker finishes its current one."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[1].cancel()
+        for _ in self._slots:
+            self._queue.put(None)
+        for slot in self._slots:
+            slot.join()
 
     def __enter__(self) -> ProcessRunner:
         return self
