@@ -7,6 +7,7 @@ Exit codes: 0 done; 1 some input was quarantined or needs review (``process``); 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -104,6 +105,12 @@ def _parser() -> argparse.ArgumentParser:
     rapprove.add_argument("case_id")
     rapprove.add_argument("--by", help="who (default: $PIPELINE_REVIEWER or $USER)")
     rapprove.set_defaults(func=cmd_review_approve)
+
+    letters = sub.add_parser("letters", help="letters for the mailroom").add_subparsers(required=True, metavar="ACTION")
+    lbatch = letters.add_parser("batch", help="merge the letters not yet batched into one PDF, with a manifest")
+    lbatch.add_argument("--date", type=_date, help="only letters written on this day (YYYY-MM-DD)")
+    lbatch.add_argument("--json", action="store_true")
+    lbatch.set_defaults(func=cmd_letters_batch)
 
     status = sub.add_parser(
         "status", help="inputs per ledger state, oldest waiting input, review backlog, documents per minute"
@@ -284,6 +291,33 @@ def cmd_cases_show(args: argparse.Namespace, settings: Settings) -> int:
     if record is None:
         raise ConfigError(f"No case {args.case_id!r} in the register.", action="Check the case number.")
     print(record.model_dump_json(indent=2))
+    return 0
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def cmd_letters_batch(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.printbatch import batch_letters
+    from pipeline.register import Register
+
+    register = Register(settings.database)
+    try:
+        batches = batch_letters(settings, register, load_forms(settings.forms_dir), args.date)
+    finally:
+        register.close()
+    if args.json:
+        print(json.dumps([asdict(b) | {"pdf": str(b.pdf), "manifest": str(b.manifest)} for b in batches], indent=2))
+        return 0
+    for b in batches:
+        again = " (finished for a run that was interrupted)" if b.resumed else ""
+        print(f"{b.batch_id}: {b.letters} letters, {b.pages} pages: {b.pdf} (manifest {b.manifest}){again}")
+    if not batches:
+        print("no letters waiting to be batched" + (f" from {args.date}" if args.date else ""))
     return 0
 
 
