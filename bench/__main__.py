@@ -1,9 +1,11 @@
-"""``make bench``: filled 7429s end to end (read, validate, assess, record, letter).
+"""``make bench``: filled 7429s and scanned applications end to end (read, validate, assess, record, letter).
 
-Prints documents per second with 1 and 2 worker processes through the same intake the service uses, the share of
-time per stage (measured in-process over the same documents), and a baseline measured in the same run on the same
-files: a bare pypdf open + ``get_fields`` per document, the floor any AcroForm reader pays. The machine is shared,
-so compare the figures of one run with each other, not with another run's.
+Prints, for a backlog of filled 7429s (1,000 by default) and one of scanned pages (100), the throughput of the
+service itself (`pipeline watch`, see bench/service.py) with 1 and 2 workers, each worker's peak memory and where the
+CPU goes; the share of time per stage for the 7429s (measured in-process over the same documents) with a baseline
+measured in the same run on the same files (a bare pypdf open + ``get_fields`` per document, the floor any AcroForm
+reader pays); then the scan path's accuracy and speed (bench/scans.py). The machine is shared, so compare the
+figures of one run with each other, not with another run's.
 """
 
 from __future__ import annotations
@@ -20,14 +22,14 @@ from pathlib import Path
 import pypdf
 from faker import Faker
 
+from bench import service
 from fixtures.generate import MODES, fake_notice, fill_acroform
 from pipeline import outputs, stages
 from pipeline.config import Settings
 from pipeline.formspec import FormSpec, load_forms
 from pipeline.models import Provenance
 from pipeline.register import Register
-from pipeline.service import open_intake
-from pipeline.stages import Input, Job
+from pipeline.stages import Job
 from pipeline.validate import DEFAULT_THRESHOLDS
 
 
@@ -108,42 +110,28 @@ def stage_shares(paths: list[Path], specs: dict[str, FormSpec], state: Path) -> 
     return dict(spent)
 
 
-def throughput(paths: list[Path], workers: int, state: Path) -> float:
-    """As the service runs: inputs already claimed into the work area, moved on to the archive when recorded."""
-    settings = Settings(inbox=state / "in", outbox=state / "out", state_dir=state / "var", workers=workers)
-    with open_intake(settings) as intake:
-        claimed = []
-        for path in paths:
-            target = settings.work_dir / path.name
-            target.write_bytes(path.read_bytes())
-            claimed.append(Input(target, path.name))
-        # Warm the workers (imports, fonts) outside the timed part, as a running service is warm.
-        warm = state / "warm"
-        warm.mkdir()
-        for i, path in enumerate(paths[: workers * 2]):
-            (warm / f"{i}.pdf").write_bytes(path.read_bytes() + f"\n% warm {i}\n".encode())
-        list(intake.handle_many([Input(p, p.name) for p in warm.iterdir()], move=False, channel="cli"))
-        start = time.perf_counter()
-        results = list(intake.handle_many(claimed, move=True, channel="inbox"))
-        elapsed = time.perf_counter() - start
-    assert all(r.outcome == "recorded" for r in results), {r.outcome for r in results}
-    return len(paths) / elapsed
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(prog="bench")
-    parser.add_argument("--documents", type=int, default=600)
-    parser.add_argument("--scans", type=int, default=14, help="scanned applications per quality level")
+    parser.add_argument("--documents", type=int, default=1000, help="filled 7429s in the backlog")
+    parser.add_argument("--pages", type=int, default=100, help="scanned pages in the backlog (two per application)")
+    parser.add_argument("--scans", type=int, default=14, help="scanned applications per quality level (accuracy)")
     args = parser.parse_args()
     specs = load_forms()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         root = Path(tmp)
         (root / "docs").mkdir()
-        print(f"generating {args.documents} filled 7429s …", flush=True)
+        (root / "scans").mkdir()
+        applications = args.pages // 2
+        print(f"generating {args.documents} filled 7429s and {applications} scanned applications …", flush=True)
         paths = make_notices(root / "docs", args.documents, specs["fk7429"])
+        scanned = make_scan_backlog(root / "scans", applications, specs["ansokan-samordning"])
         base = baseline(paths)
         shares = stage_shares(paths, specs, root / "stages")
-        rates = {n: throughput(paths, n, root / f"w{n}") for n in (1, 2)}
+        capacity = [service.parallel_capacity()]
+        notices = {n: service.run_service(paths, len(paths), n, root / f"notices-{n}") for n in (1, 2)}
+        capacity.append(service.parallel_capacity())
+        scans_run = {n: service.run_service(scanned, 2 * len(scanned), n, root / f"scans-{n}") for n in (1, 2)}
+        capacity.append(service.parallel_capacity())
     total = sum(shares.values())
     print("\nfilled 7429s end to end (read, validate, assess, record, letter)")
     print(f"  baseline, same run: pypdf open + get_fields alone  {base * 1000:6.2f} ms/document")
@@ -151,18 +139,39 @@ def main() -> int:
         f"  in-process, all stages                            {total / len(paths) * 1000:6.2f} ms/document "
         f"({total / len(paths) / base:.1f}x the baseline)"
     )
-    for n, rate in rates.items():
-        print(f"  {n} worker{'s' if n > 1 else ' '} (service intake, real writes)        {rate:7.1f} documents/s")
-    print(f"  speed-up 2 workers / 1 worker                      {rates[2] / rates[1]:6.2f}x")
-    print(f"  target: at least 150 documents/s with 2 workers -> {'met' if rates[2] >= 150 else 'NOT met'}")
     print("\nshare of time per stage (in-process)")
     for name, seconds in sorted(shares.items(), key=lambda kv: -kv[1]):
         print(f"  {name:<42} {seconds / total * 100:5.1f}%  {seconds / len(paths) * 1000:6.2f} ms/document")
+    service.report(
+        f"the service (`pipeline watch`), a backlog of {len(paths)} filled 7429s",
+        notices,
+        "documents",
+        sum(capacity[:2]) / 2,
+    )
+    met = "met" if notices[2].per_second >= 150 else "NOT met"
+    print(f"  target: at least 150 documents/s with 2 workers -> {met}")
+    service.report(
+        f"the service (`pipeline watch`), a backlog of {len(scanned)} scanned applications ({2 * len(scanned)} pages)",
+        scans_run,
+        "pages",
+        sum(capacity[1:]) / 2,
+    )
     if args.scans:
         from bench import scans
 
         scans.main(specs, count=args.scans)
     return 0
+
+
+def make_scan_backlog(folder: Path, count: int, spec: FormSpec) -> list[Path]:
+    """Two-page applications at the three quality levels in turn, as PDF and TIFF, some fed upside down or sideways."""
+    from bench.scans import LEVELS, make_scans
+
+    per_level = [count // len(LEVELS) + (i < count % len(LEVELS)) for i in range(len(LEVELS))]
+    made = []
+    for i, (level, n) in enumerate(zip(LEVELS, per_level, strict=True)):
+        made += [path for path, _ in make_scans(folder, level, n, 100 + i, spec)]
+    return made
 
 
 if __name__ == "__main__":

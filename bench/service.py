@@ -1,0 +1,185 @@
+"""The service as `make run` starts it: a backlog waiting in the inbox, `pipeline watch` with 1 and then 2 workers.
+
+Throughput is counted from the service's "watching the inbox" line (its workers are started and warm) until every
+input has left the inbox and the work folder for the archive or quarantine: claim, read, record, letter, archive,
+all of it real, fsyncs included. The backlog was there before the start, so it has long settled
+(``PIPELINE_SETTLE_SECONDS=0``).
+
+Measured from outside, in /proc, just before the service is stopped: each worker's RSS high-water mark (VmHWM), and
+the CPU time of the service's main process and of its workers, so the figures say which side limits the throughput.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Run:
+    workers: int
+    inputs: int
+    pages: int
+    seconds: float
+    peak_mb: list[float]  # per worker process
+    main_cpu: float  # seconds, the service's main process
+    worker_cpu: float  # seconds, all workers together
+    outcomes: dict[str, int]
+
+    @property
+    def per_second(self) -> float:
+        return self.inputs / self.seconds
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.pages / self.seconds
+
+
+def _stat(pid: int) -> list[str]:
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2 :].split()  # fields from the state on (the name may hold spaces)
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int(_stat(int(entry.name))[1]) == pid:
+                    out.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return out
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
+def _peak_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _workers(service: int) -> list[int]:
+    """The worker processes: children of the service's forkserver."""
+    for child in _children(service):
+        if b"forkserver" in Path(f"/proc/{child}/cmdline").read_bytes():
+            return sorted(_children(child))
+    return []
+
+
+def run_service(files: list[Path], pages: int, workers: int, state: Path) -> Run:
+    inbox, outbox, var = state / "inbox", state / "outbox", state / "var"
+    inbox.mkdir(parents=True)
+    for path in files:
+        shutil.copyfile(path, inbox / path.name)
+    env = os.environ | {
+        "PIPELINE_INBOX": str(inbox),
+        "PIPELINE_OUTBOX": str(outbox),
+        "PIPELINE_STATE_DIR": str(var),
+        "PIPELINE_WORKERS": str(workers),
+        "PIPELINE_SETTLE_SECONDS": "0",
+        "PIPELINE_WORKER_WALL_SECONDS": "600",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "watch"],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    started = threading.Event()
+    assert proc.stderr is not None
+    stderr = proc.stderr
+
+    def read_log() -> None:
+        for line in stderr:
+            if '"event": "start"' in line:
+                started.set()
+
+    reader = threading.Thread(target=read_log, daemon=True)
+    reader.start()
+    try:
+        if not started.wait(300):
+            raise RuntimeError("the service did not start")
+        start = time.perf_counter()
+        work = var / "work"
+        while any(inbox.iterdir()) or any(work.iterdir()):
+            if proc.poll() is not None:
+                raise RuntimeError(f"the service stopped (exit code {proc.returncode})")
+            time.sleep(0.05)
+        seconds = time.perf_counter() - start
+        pids = _workers(proc.pid)
+        peaks = [_peak_mb(pid) for pid in pids]
+        worker_cpu = sum(_cpu_seconds(pid) for pid in pids)
+        main_cpu = _cpu_seconds(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=120)
+        reader.join(5)
+    db = sqlite3.connect(var / "register.sqlite3")
+    outcomes = {row[0]: row[1] for row in db.execute("SELECT outcome, count(*) FROM documents GROUP BY outcome")}
+    db.close()
+    return Run(workers, len(files), pages, seconds, peaks, main_cpu, worker_cpu, outcomes)
+
+
+def _spin(count: int) -> float:
+    start = time.perf_counter()
+    total = 0
+    for i in range(count):
+        total += i * i
+    return time.perf_counter() - start
+
+
+def parallel_capacity(count: int = 20_000_000) -> float:
+    """What the machine gives right now: how many times as much work two busy processes get done as one (2.0 on
+    an idle machine with two free cores). On a shared machine the speed-up of 2 workers cannot exceed this."""
+    import multiprocessing
+
+    one = _spin(count)
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        start = time.perf_counter()
+        pool.map(_spin, [count, count])
+        two = time.perf_counter() - start
+    return 2 * one / two
+
+
+def report(title: str, runs: dict[int, Run], unit: str, capacity: float) -> None:
+    one, two = runs[1], runs[2]
+
+    def rate(r: Run) -> float:
+        return r.per_second if unit == "documents" else r.pages_per_second
+
+    print(f"\n{title}")
+    for n, r in runs.items():
+        peaks = ", ".join(f"{mb:.0f}" for mb in r.peak_mb)
+        print(
+            f"  {n} worker{'s' if n > 1 else ' '}  {rate(r):7.1f} {unit}/s  ({r.inputs} inputs in {r.seconds:5.1f} s)  "
+            f"peak RSS per worker {peaks} MB"
+        )
+        print(
+            f"             CPU per input: main process {r.main_cpu / r.inputs * 1000:6.1f} ms, "
+            f"workers {r.worker_cpu / r.inputs * 1000:6.1f} ms   outcomes {r.outcomes}"
+        )
+    speedup = rate(two) / rate(one)
+    met = "met" if speedup >= 1.8 else "NOT met"
+    print(f"  speed-up 2 workers / 1 worker {speedup:5.2f}x  (target at least 1.8x: {met})")
+    print(
+        f"  the machine meanwhile: two busy processes got {capacity:4.2f}x the work of one done "
+        f"(2.00 with two free cores); the speed-up is {speedup / capacity:4.0%} of what it allowed"
+    )
