@@ -116,12 +116,14 @@ def main(specs: Mapping[str, FormSpec], count: int = 14, seed: int = 3) -> None:
         sets = {level: make_scans(root, level, count, seed + n, spec) for n, level in enumerate(LEVELS)}
         tallies = {level: measure(sets[level], specs, root / "out") for level in LEVELS}
         # Baselines on pages of the same run: the good set's pages at 300 dpi, as PNG files tesseract reads.
-        from pipeline.scan.raster import image_pages, pdf_pages
+        from pipeline.limits import Limits
+        from pipeline.scan.raster import image_pages, pdf_pages, sniff
 
         page_files = []
         for i, (path, _) in enumerate(sets["good"][:3]):
             data = path.read_bytes()
-            images = pdf_pages(data, 10, dpi=300) if path.suffix == ".pdf" else image_pages(data, 10)
+            kind = sniff(data)
+            images = pdf_pages(data, 10, Limits(), dpi=300) if kind == "pdf" else image_pages(data, kind, 10, Limits())
             for j, image in enumerate(images):
                 target = root / f"page-{i}-{j}.png"
                 image.save(target)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from pipeline import mail, outputs, stages
+from pipeline import limits, mail, outputs, stages
 from pipeline.config import Settings
 from pipeline.errors import (
     DocumentError,
@@ -60,6 +60,7 @@ def read_input(job: Job, specs: Mapping[str, FormSpec]) -> Read:
 
 def read_document(job: Job, specs: Mapping[str, FormSpec]) -> list[DocumentResult]:
     """Everything that touches the document's content. Raises DocumentError for an input that cannot go on."""
+    limits.apply(job.limits)
     kind = stages.sniff(job)
     if kind == "mail":
         raise NotSupportedError("A mail message is unpacked, not read as a document.")
@@ -225,6 +226,7 @@ class Intake:
             base,
             s.mail_max_attachments,
             s.mail_max_depth,
+            limits=s.limits,
         )
 
     def _arrival(self, given: Input, channel: Channel) -> int:

@@ -19,6 +19,7 @@ from pydantic_settings import (
 )
 
 from pipeline.formspec import FORMS_DIR
+from pipeline.limits import Limits
 from pipeline.validate import DEFAULT_THRESHOLDS
 
 
@@ -40,6 +41,11 @@ class Settings(BaseSettings):
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
     max_file_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     max_pages: int = Field(default=50, ge=1)
+    max_page_pixels: int = Field(default=60_000_000, ge=1_000_000, description="pixels of one page, before rendering")
+    max_tiff_frames: int = Field(default=50, ge=1)
+    max_stream_bytes: int = Field(default=16 * 1024 * 1024, ge=1024 * 1024, description="one decoded PDF stream")
+    max_pdf_objects: int = Field(default=20_000, ge=100)
+    max_nesting: int = Field(default=32, ge=4, description="arrays and dictionaries inside each other in a PDF")
     worker_memory_mb: int = Field(default=1024, ge=128, description="address-space limit per worker process")
     worker_cpu_seconds: int = Field(default=120, ge=1, description="CPU time one document may use in its worker")
     worker_wall_seconds: float = Field(
@@ -109,6 +115,17 @@ class Settings(BaseSettings):
         if path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            page_pixels=self.max_page_pixels,
+            tiff_frames=self.max_tiff_frames,
+            stream_bytes=self.max_stream_bytes,
+            document_stream_bytes=4 * self.max_stream_bytes,
+            pdf_objects=self.max_pdf_objects,
+            nesting=self.max_nesting,
+        )
 
     # Derived locations inside the state folder.
     @property

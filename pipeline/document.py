@@ -7,14 +7,17 @@ library's own message is chained, never put into the reason (it may quote docume
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
 import pypdf
-from pypdf.errors import FileNotDecryptedError, PdfReadError
+from pypdf.errors import FileNotDecryptedError, LimitReachedError, PdfReadError
 from pypdf.generic import DictionaryObject, NumberObject
 
-from pipeline.errors import EncryptedPdfError, LimitExceededError, NotSupportedError, UnreadablePdfError
+from pipeline.errors import DocumentError, EncryptedPdfError, LimitExceededError, NotSupportedError, UnreadablePdfError
+from pipeline.limits import BOMB_ACTION, Limits, check_pdf_objects
 
 PDF_MAGIC = b"%PDF-"
 
@@ -48,22 +51,39 @@ def _page_count(pdf: pypdf.PdfReader) -> int:
     return int(count) if isinstance(count, NumberObject) and int(count) > 0 else len(pdf.pages)
 
 
+@contextmanager
+def _translated(damaged: str) -> Iterator[None]:
+    """pypdf's errors as ours: its limits and Python's recursion limit become LimitExceededError."""
+    try:
+        yield
+    except DocumentError:
+        raise
+    except RecursionError as exc:
+        raise LimitExceededError(
+            "The PDF's data is nested too deeply to read safely; a form never is.", action=BOMB_ACTION
+        ) from exc
+    except LimitReachedError as exc:
+        raise LimitExceededError(
+            "The PDF declares parts far larger than a form's (it is damaged, or built to exhaust memory).",
+            action=BOMB_ACTION,
+        ) from exc
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise UnreadablePdfError(damaged) from exc
+
+
 class PdfDocument:
-    def __init__(self, data: bytes, *, max_pages: int) -> None:
+    def __init__(self, data: bytes, *, max_pages: int, limits: Limits | None = None) -> None:
         if PDF_MAGIC not in data[:1024]:
             raise NotSupportedError("The file is not a PDF.")
         if b"%%EOF" not in data[-2048:]:
             raise UnreadablePdfError("The PDF ends early: the file seems to have been cut off while it was copied.")
         self.data = data
-        try:
+        self.limits = limits or Limits()
+        with _translated("The PDF is damaged and cannot be opened."):
             self.pdf = pypdf.PdfReader(io.BytesIO(data), strict=False)
             if self.pdf.is_encrypted:
                 self._decrypt()
             self.page_count = _page_count(self.pdf)
-        except (EncryptedPdfError, LimitExceededError):
-            raise
-        except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-            raise UnreadablePdfError("The PDF is damaged and cannot be opened.") from exc
         if self.page_count == 0:
             raise UnreadablePdfError("The PDF has no pages.")
         if self.page_count > max_pages:
@@ -94,13 +114,28 @@ class PdfDocument:
         except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise UnreadablePdfError("The PDF's form fields are damaged.") from exc
 
+    def check_objects(self) -> None:
+        """Every object within the limits (decoded streams, image sizes, nesting), before pdfminer or PDFium see
+        the file. The AcroForm reader alone does not need it: pypdf's own limits hold there, and it is the fast
+        path."""
+        if not self._checked:
+            with _translated("The PDF is damaged and cannot be opened."):
+                check_pdf_objects(self.pdf, self.limits)
+            self._checked = True
+
+    _checked = False
+
     @cached_property
     def plumber(self) -> Any:
         """pdfplumber over the same bytes, opened only when the text layer is needed (it is the slow reader)."""
         import pdfplumber
 
+        self.check_objects()
+
         try:
             return pdfplumber.open(io.BytesIO(self.data), password="")
+        except DocumentError:
+            raise
         except Exception as exc:  # pdfminer raises many unrelated types for damaged files
             raise UnreadablePdfError("The PDF's text cannot be read.") from exc
 
@@ -115,6 +150,8 @@ class PdfDocument:
                     w["y0_pdf"] = float(page.height) - float(w["bottom"])
                     w["y1_pdf"] = float(page.height) - float(w["top"])
                 out[number] = words
+        except DocumentError:
+            raise
         except Exception as exc:
             raise UnreadablePdfError("The PDF's text cannot be read.") from exc
         return out
@@ -131,6 +168,8 @@ class PdfDocument:
                     (float(o["x0"]), h - float(o["bottom"]), float(o["x1"]), h - float(o["top"]))
                     for o in (*page.lines, *page.curves, *page.rects)
                 ]
+        except DocumentError:
+            raise
         except Exception as exc:
             raise UnreadablePdfError("The PDF's drawings cannot be read.") from exc
         return out

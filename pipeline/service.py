@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from pipeline import limits
 from pipeline.conductor import Intake
 from pipeline.config import Settings
 from pipeline.formspec import load_forms
@@ -18,6 +19,7 @@ from pipeline.workers import ProcessRunner
 def prepare(settings: Settings) -> None:
     """Fail loudly at start-up: every definition loads and matches its domain model; folders exist, private."""
     os.umask(0o077)
+    limits.check_pypdf()
     for spec in load_forms(settings.forms_dir).values():
         check_domain_model(spec)
     for folder in (

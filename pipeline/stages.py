@@ -20,6 +20,7 @@ from pipeline.errors import NotSupportedError, UnknownFormError
 from pipeline.formspec import FieldType, FormSpec
 from pipeline.fsutil import atomic_write
 from pipeline.letters import LetterContext, render_letter
+from pipeline.limits import Limits
 from pipeline.models import (
     Assessment,
     CaseRecord,
@@ -71,6 +72,7 @@ class Job:
     document_base: str | None = None  # an attachment's: derived from its message's (``<message>-<n>``)
     max_attachments: int = 20
     max_mail_depth: int = 3
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass
@@ -107,11 +109,14 @@ def unpack_mail(job: Job) -> mail.Unpacked:
 
 
 def open_pdf(job: Job) -> PdfDocument:
-    return PdfDocument(job.data, max_pages=job.max_pages)
+    return PdfDocument(job.data, max_pages=job.max_pages, limits=job.limits)
 
 
 def identify(doc: PdfDocument, specs: Mapping[str, FormSpec]) -> tuple[FormSpec, Source] | None:
-    return identification.identify_digital(doc, specs)
+    found = identification.identify_digital(doc, specs)
+    if found is None:
+        doc.check_objects()  # a scan: PDFium renders it next, so every object is checked first
+    return found
 
 
 # --- the scan path ------------------------------------------------------------------------------------------------
@@ -129,7 +134,10 @@ class Located:
 
 
 def page_images(job: Job, kind: raster.Kind) -> Iterator[tuple[int, Image.Image]]:
-    pages = raster.pdf_pages(job.data, job.max_pages) if kind == "pdf" else raster.image_pages(job.data, job.max_pages)
+    if kind == "pdf":
+        pages = raster.pdf_pages(job.data, job.max_pages, job.limits)
+    else:
+        pages = raster.image_pages(job.data, kind, job.max_pages, job.limits)
     return enumerate(pages, start=1)
 
 
@@ -147,7 +155,10 @@ def locate(image: Image.Image, number: int, specs: Mapping[str, FormSpec]) -> Lo
 def split_batch(located: list[Located]) -> tuple[list[Split], list[ManifestPage]]:
     documents, manifest = batch.split([p.id for p in located])
     if not documents:
-        raise UnknownFormError(identification.NOT_OURS + " No page carries the QR code of one of our forms.")
+        raise UnknownFormError(
+            "The file is not one of the forms the pipeline reads: no page carries the QR code of one of our forms "
+            "(blank pages, or another document)."
+        )
     return documents, manifest
 
 

@@ -87,7 +87,7 @@ def test_filled_7429s_and_bad_input_each_get_an_outcome_and_a_place(
     assert out[no_consent.name]["outcome"] == "review" and "Samtycke saknas" in out[no_consent.name]["reason"]
     assert out[bad_digit.name]["outcome"] == "review" and "kontrollsiffra" in out[bad_digit.name]["reason"]
     expected_reasons = {
-        not_pdf: "neither a PDF nor a scanned image",
+        not_pdf: "a web page (HTML), not a PDF",
         truncated: "cut off",
         locked: "password",
         unknown: "not one of the forms",
