@@ -38,7 +38,7 @@ from pipeline.errors import (
     UnreadablePdfError,
 )
 from pipeline.formspec import FormSpec
-from pipeline.fsutil import atomic_write
+from pipeline.fsutil import atomic_write, process_tmp, using_tmp
 from pipeline.models import Provenance
 from pipeline.outputs import safe_name
 from pipeline.register import FINAL, Register
@@ -52,10 +52,12 @@ Channel = Literal["inbox", "cli"]
 
 
 def read_input(job: Job, specs: Mapping[str, FormSpec]) -> Read:
-    """What a worker runs: a mail message is unpacked (the service takes its attachments), anything else read."""
-    if stages.sniff(job) == "mail":
-        return stages.unpack_mail(job)
-    return read_document(job, specs)
+    """What a worker runs: a mail message is unpacked (the service takes its attachments), anything else read.
+    Temporary files (tesseract's) go to the service's private folder in the state folder."""
+    with using_tmp(job.tmp_dir):
+        if stages.sniff(job) == "mail":
+            return stages.unpack_mail(job)
+        return read_document(job, specs)
 
 
 def read_document(job: Job, specs: Mapping[str, FormSpec]) -> list[DocumentResult]:
@@ -227,6 +229,7 @@ class Intake:
             s.mail_max_attachments,
             s.mail_max_depth,
             limits=s.limits,
+            tmp_dir=process_tmp(s.tmp_dir),
         )
 
     def _arrival(self, given: Input, channel: Channel) -> int:

@@ -149,6 +149,11 @@ class Settings(BaseSettings):
         return self.state_dir / "work"
 
     @property
+    def tmp_dir(self) -> Path:
+        """Temporary files (OCR's among them) stay in the private state folder, never in the shared /tmp."""
+        return self.state_dir / "tmp"
+
+    @property
     def cases_dir(self) -> Path:
         return self.outbox / "cases"
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import stat
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 FILE_MODE = 0o600
@@ -93,3 +96,59 @@ def _recreate_entry(src: Path, dst: Path) -> None:
         copy_private(src, dst)
     else:  # a device or socket: only root may make one; the error leaves the entry where it is, reported
         os.mknod(dst, stat.S_IFMT(st.st_mode) | FILE_MODE, st.st_rdev)
+
+
+def process_tmp(tmp_root: Path, pid: int | None = None) -> Path:
+    """The private temporary folder of one service process (its workers share it): ``<state>/tmp/<pid>``."""
+    return tmp_root / str(pid or os.getpid())
+
+
+def fresh_tmp(tmp_root: Path) -> Path:
+    """Start-up: make this process's temporary folder, and empty ``tmp_root`` of what processes that are gone
+    left behind (a crash, a kill). Another live service on the same state folder keeps its own."""
+    private_dir(tmp_root)
+    mine = process_tmp(tmp_root)
+    for entry in tmp_root.iterdir():
+        if entry == mine or not _alive(entry.name):
+            _remove(entry)
+    return private_dir(mine)
+
+
+@contextlib.contextmanager
+def using_tmp(folder: Path | None) -> Iterator[None]:
+    """Send this process's temporary files, and those of the programs it starts (tesseract), into ``folder`` (made
+    if missing, private) for the duration; the caller's temporary folder is given back afterwards. None: unchanged."""
+    if folder is None:
+        yield
+        return
+    before = os.environ.get("TMPDIR"), tempfile.tempdir
+    private_dir(folder)
+    os.environ["TMPDIR"] = str(folder)
+    tempfile.tempdir = str(folder)
+    try:
+        yield
+    finally:
+        if before[0] is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = before[0]
+        tempfile.tempdir = before[1]
+
+
+def _alive(name: str) -> bool:
+    if not name.isdigit():
+        return False
+    try:
+        os.kill(int(name), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,7 +11,7 @@ from pipeline import limits
 from pipeline.conductor import Intake
 from pipeline.config import Settings
 from pipeline.formspec import load_forms
-from pipeline.fsutil import private_dir
+from pipeline.fsutil import DIR_MODE, fresh_tmp, private_dir
 from pipeline.register import Register
 from pipeline.validate import check_domain_model
 from pipeline.workers import ProcessRunner
@@ -22,8 +23,8 @@ def prepare(settings: Settings) -> None:
     limits.check_pypdf()
     for spec in load_forms(settings.forms_dir).values():
         check_domain_model(spec)
+    private_dir(settings.inbox)  # created private if missing; an existing inbox may be shared with the mailroom
     for folder in (
-        settings.inbox,
         settings.outbox,
         settings.state_dir,
         settings.cases_dir,
@@ -32,13 +33,19 @@ def prepare(settings: Settings) -> None:
         settings.quarantine,
         settings.review_dir,
         settings.work_dir,
+        settings.tmp_dir,
     ):
         private_dir(folder)
+        if stat.S_IMODE(folder.stat().st_mode) != DIR_MODE:  # made before, by hand or with another umask
+            os.chmod(folder, DIR_MODE)
 
 
 @contextmanager
 def open_intake(settings: Settings) -> Iterator[Intake]:
     prepare(settings)
+    # The workers' private temporary folder: each job names it to its worker (conductor.read_input). This process
+    # keeps its own, where multiprocessing's forkserver keeps its socket (whose path may not be long).
+    fresh_tmp(settings.tmp_dir)
     register = Register(settings.database)
     try:
         with ProcessRunner(

@@ -73,6 +73,7 @@ class Job:
     max_attachments: int = 20
     max_mail_depth: int = 3
     limits: Limits = field(default_factory=Limits)
+    tmp_dir: Path | None = None  # the service's private temporary folder, for the worker to use too
 
 
 @dataclass

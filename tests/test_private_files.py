@@ -1,0 +1,148 @@
+"""Files and folders: umask 077, folders 0700, files 0600, and a private temporary folder in the state folder that
+the service and its workers (and tesseract under them) write into, emptied of what dead processes left."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pipeline import stages
+from pipeline.conductor import read_input
+from pipeline.config import Settings
+from pipeline.formspec import FormSpec
+from pipeline.fsutil import fresh_tmp
+from pipeline.limits import Limits
+from pipeline.models import Provenance
+from pipeline.scan.ocr import Word
+from pipeline.service import open_intake, prepare
+from pipeline.validate import DEFAULT_THRESHOLDS
+from tests.conftest import FIXTURES, ROOT
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.lstat().st_mode)
+
+
+def test_start_up_sets_umask_077_and_tightens_folders_made_before(settings: Settings) -> None:
+    settings.inbox.mkdir(mode=0o775, parents=True)
+    os.chmod(settings.inbox, 0o775)
+    for folder in (settings.state_dir, settings.outbox, settings.archive):
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o755)
+    old = os.umask(0o022)
+    try:
+        prepare(settings)
+        assert os.umask(0o022) == 0o077
+    finally:
+        os.umask(old)
+    for folder in (settings.state_dir, settings.outbox, settings.archive, settings.quarantine, settings.tmp_dir):
+        assert _mode(folder) == 0o700, folder
+    assert _mode(settings.inbox) == 0o775, "the inbox may be shared with the mailroom: left as it was"
+
+
+def test_the_temporary_folder_is_emptied_of_what_dead_processes_left(settings: Settings) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = gone.stdout.strip()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        root = settings.tmp_dir
+        (root / dead_pid).mkdir(parents=True)
+        (root / dead_pid / "tess_x.png").write_bytes(b"left behind by a crash")
+        (root / "stray.txt").write_bytes(b"not a process folder")
+        (root / str(live.pid)).mkdir()
+        (root / str(live.pid) / "in-use.png").write_bytes(b"another service's file, in use")
+
+        mine = fresh_tmp(root)
+
+        assert sorted(p.name for p in root.iterdir()) == sorted([str(live.pid), str(os.getpid())])
+        assert (root / str(live.pid) / "in-use.png").exists()
+        assert mine == root / str(os.getpid()) and not list(mine.iterdir()) and _mode(mine) == 0o700
+    finally:
+        live.kill()
+        live.wait()
+
+
+class _Recording:
+    """The real OCR engine, noting where temporary files go at the moment it runs."""
+
+    def __init__(self, engine: stages.OcrEngine) -> None:
+        self.engine = engine
+        self.seen: set[tuple[str, str | None]] = set()
+
+    def words(self, image: Image.Image, charset: str | None = None, model: str = "swe") -> list[Word]:
+        self.seen.add((tempfile.gettempdir(), os.environ.get("TMPDIR")))
+        return self.engine.words(image, charset, model)
+
+
+def test_a_worker_and_tesseract_write_temporary_files_into_the_state_folder(
+    settings: Settings, specs: dict[str, FormSpec], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recording = _Recording(stages.ENGINE)
+    monkeypatch.setattr(stages, "ENGINE", recording)
+    monkeypatch.setenv("TMPDIR", "/tmp")
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    data = (FIXTURES / "scans" / "ansokan-samordning" / "application-has-sgi-good.tif").read_bytes()
+    private = settings.tmp_dir / "4242"  # made when needed (an intake in a test may never have made it)
+    job = stages.Job(
+        data,
+        hashlib.sha256(data).hexdigest(),
+        dt.datetime.now(dt.UTC),
+        Provenance(channel="cli"),
+        10,
+        DEFAULT_THRESHOLDS,
+        settings.outbox,
+        limits=Limits(),
+        tmp_dir=private,
+    )
+    [result] = read_input(job, specs)
+    assert isinstance(result, stages.DocumentResult) and result.record.form_id == "ansokan-samordning"
+    assert recording.seen == {(str(private), str(private))}
+    assert (tempfile.gettempdir(), os.environ["TMPDIR"]) == ("/tmp", "/tmp"), (
+        "a runner in this process gets its own back"
+    )
+
+
+def test_the_service_makes_its_folder_and_names_it_in_every_job(settings: Settings) -> None:
+    before = os.environ.get("TMPDIR"), tempfile.tempdir
+    notice = FIXTURES / "fk7429" / "notice-01-appearance.pdf"
+    with open_intake(settings) as intake:
+        mine = settings.tmp_dir / str(os.getpid())
+        assert mine.is_dir() and _mode(mine) == 0o700
+        job = intake._job(notice.read_bytes(), "0" * 64, dt.datetime.now(dt.UTC), Provenance(channel="cli"))
+        assert job.tmp_dir == mine
+    assert (os.environ.get("TMPDIR"), tempfile.tempdir) == before, "the service process's own is left alone"
+
+
+def test_a_run_leaves_only_private_files_and_nothing_in_the_shared_temporary_folder(
+    env: dict[str, str], settings: Settings, tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared-tmp"
+    shared.mkdir()
+    inputs = [
+        FIXTURES / "scans" / "ansokan-samordning" / "application-interpreter-poor.pdf",
+        FIXTURES / "fk7429" / "notice-01-appearance.pdf",
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "process", "--json", *map(str, inputs)],
+        env=env | {"TMPDIR": str(shared)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert len(done.stdout.splitlines()) == 2
+    assert not list(shared.iterdir())
+    assert settings.tmp_dir.is_dir()
+    assert not [p for p in settings.tmp_dir.rglob("*") if p.is_file()], "temporary files are removed after use"
+    for path in [*settings.state_dir.rglob("*"), *settings.outbox.rglob("*")]:
+        assert _mode(path) == (0o700 if path.is_dir() else 0o600), (path, oct(_mode(path)))
