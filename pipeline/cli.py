@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pipeline import logs
+from pipeline import audit, logs
 from pipeline.blank import build_blank
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, PipelineError
@@ -50,6 +50,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pipeline", description="Intake of rehabilitation-coordination forms.")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("--user", help="who is working, for the audit log (default: $PIPELINE_USER, else the OS user)")
     sub = p.add_subparsers(required=True, metavar="COMMAND")
 
     forms = sub.add_parser("forms", help="form definitions").add_subparsers(required=True, metavar="ACTION")
@@ -267,6 +268,7 @@ def cmd_cases_list(args: argparse.Namespace, settings: Settings) -> int:
 
     register = Register(settings.database)
     rows = [dict(r) for r in register.list_cases(args.status)]
+    audit.record(settings.state_dir, "read", "cases list", detail=f"{len(rows)} cases", by=args.user)
     _emit(
         rows,
         args.json,
@@ -290,6 +292,7 @@ def cmd_cases_show(args: argparse.Namespace, settings: Settings) -> int:
     record = Register(settings.database).case(args.case_id)
     if record is None:
         raise ConfigError(f"No case {args.case_id!r} in the register.", action="Check the case number.")
+    audit.record(settings.state_dir, "read", "cases show", case_id=record.case_id, by=args.user)
     print(record.model_dump_json(indent=2))
     return 0
 
@@ -356,6 +359,7 @@ def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
                 "reasons": reasons,
             }
         )
+    audit.record(settings.state_dir, "read", "review list", detail=f"{len(rows)} cases", by=args.user)
     _emit(
         rows,
         args.json,
@@ -371,6 +375,7 @@ def cmd_review_show(args: argparse.Namespace, settings: Settings) -> int:
     record = review.open_case(Register(settings.database), args.case_id)
     spec = load_forms(settings.forms_dir)[record.form_id]
     fields = review.doubtful(record, spec, settings)
+    audit.record(settings.state_dir, "read", "review show", case_id=record.case_id, by=args.user)
     if args.json:
         print(
             json.dumps(
@@ -405,7 +410,7 @@ def cmd_review_set(args: argparse.Namespace, settings: Settings) -> int:
         args.case_id,
         args.field,
         args.value,
-        args.by or review.reviewer(),
+        args.by or args.user or review.reviewer(),
     )
     print(f"{args.case_id} {args.field} = {value.value!r}")
     return 0
@@ -417,7 +422,7 @@ def cmd_review_approve(args: argparse.Namespace, settings: Settings) -> int:
 
     register = Register(settings.database)
     record = review.approve(
-        register, load_forms(settings.forms_dir), settings, args.case_id, args.by or review.reviewer()
+        register, load_forms(settings.forms_dir), settings, args.case_id, args.by or args.user or review.reviewer()
     )
     letters = ", ".join(letter.path for letter in record.letters) or "no letter"
     outcome = record.assessment.outcome.value if record.assessment else ""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from pipeline import outputs, stages
+from pipeline import audit, outputs, stages
 from pipeline.config import Settings
 from pipeline.errors import PipelineError
 from pipeline.formspec import FormSpec
@@ -30,7 +30,7 @@ class ReviewError(PipelineError):
 
 
 def reviewer() -> str:
-    return os.environ.get("PIPELINE_REVIEWER") or os.environ.get("USER") or "staff"
+    return os.environ.get("PIPELINE_REVIEWER") or audit.who()
 
 
 def open_case(register: Register, case_id: str) -> CaseRecord:
@@ -92,6 +92,7 @@ def set_value(
     record.fields[name] = FieldValue(value=value, source=Source.REVIEW, confidence=1.0, accepted=True)
     record.history.append(HistoryEntry(at=_now(), by=by, event="corrected", detail=name))
     _save(register, settings, record, person=None)
+    audit.record(settings.state_dir, "changed", "review set", case_id=case_id, detail=name, by=by)
     return record.fields[name]
 
 
@@ -132,10 +133,12 @@ def approve(register: Register, specs: Mapping[str, FormSpec], settings: Setting
     record.status = CaseStatus.RECORDED
     record.history.append(HistoryEntry(at=_now(), by=by, event="approved", detail=assessment.outcome.value))
     stages.write_letters(settings.outbox, record, stages.render_letters(spec, record, model, today))
+    outcome = assessment.outcome.value
     result = stages.DocumentResult(record, personnummer=stages.personnummer(spec, record))
     outputs.link(register, result)
     _save(register, settings, record, person=outputs.person_key(register, result))
     (settings.review_dir / f"{case_id}.json").unlink(missing_ok=True)
+    audit.record(settings.state_dir, "approved", "review approve", case_id=case_id, detail=outcome, by=by)
     return record
 
 
