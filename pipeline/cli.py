@@ -113,6 +113,10 @@ def _parser() -> argparse.ArgumentParser:
     lbatch.add_argument("--json", action="store_true")
     lbatch.set_defaults(func=cmd_letters_batch)
 
+    retention = sub.add_parser("retention", help="remove what has been kept longer than its retention period")
+    retention.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+    retention.set_defaults(func=cmd_retention)
+
     status = sub.add_parser(
         "status", help="inputs per ledger state, oldest waiting input, review backlog, documents per minute"
     )
@@ -427,4 +431,16 @@ def cmd_review_approve(args: argparse.Namespace, settings: Settings) -> int:
     letters = ", ".join(letter.path for letter in record.letters) or "no letter"
     outcome = record.assessment.outcome.value if record.assessment else ""
     print(f"{record.case_id}: approved, {outcome}; {letters}")
+    return 0
+
+
+def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline import retention
+
+    removals = retention.run(settings, dry_run=args.dry_run, by=args.user)
+    verb = "would remove" if args.dry_run else "removed"
+    for r in removals:
+        print(f"{verb} {r.kind:<11} {r.shown}  ({r.age_days:.0f} days)")
+    counts = retention.summary(removals)
+    print(f"{verb}: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing"), file=sys.stderr)
     return 0

@@ -77,6 +77,14 @@ class Settings(BaseSettings):
     imap_processed_flag: str = Field(default="\\Seen", description="flag (or keyword) that marks taken mail")
     imap_poll_seconds: float = Field(default=60.0, ge=0.1)
     imap_timeout_seconds: float = Field(default=60.0, ge=1)
+    # Retention (`pipeline retention`), in days since the file was written to the state folder or outbox. These are
+    # operational defaults, not legal periods: set them from the agency's own decision on retention (gallring).
+    # None keeps that kind of file for ever.
+    retention_originals_days: int | None = Field(default=90, ge=0)
+    retention_quarantine_days: int | None = Field(default=90, ge=0)
+    retention_crops_days: int | None = Field(default=30, ge=0)
+    retention_records_days: int | None = Field(default=None, ge=0)
+    retention_letters_days: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _outputs_outside_inbox(self) -> Settings:

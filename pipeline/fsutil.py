@@ -67,6 +67,7 @@ def move_private(src: Path, dst: Path) -> None:
         copy_private(src, dst)
         src.unlink()
     os.chmod(dst, FILE_MODE)
+    os.utime(dst)  # its age in the state folder starts now (retention), not when the sender wrote it
     fsync_dir(dst.parent)
 
 

@@ -266,6 +266,16 @@ class Register:
         row = self.db.execute("SELECT record FROM cases WHERE case_id = ?", (case_id,)).fetchone()
         return CaseRecord.model_validate_json(row["record"]) if row else None
 
+    def forget_case(self, case_id: str) -> None:
+        """Retention: the case and its letters' rows go; the document's row stays, so the same bytes arriving
+        again are still known (as a duplicate) and never make a second case or letter."""
+        self.db.execute("DELETE FROM letters WHERE case_id = ?", (case_id,))
+        self.db.execute("DELETE FROM cases WHERE case_id = ?", (case_id,))
+
+    def case_status(self, case_id: str) -> str | None:
+        row = self.db.execute("SELECT status FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+        return str(row["status"]) if row else None
+
     def list_cases(self, status: str | None = None) -> list[sqlite3.Row]:
         sql = "SELECT case_id, form_id, status, outcome, received_at FROM cases"
         rows = self.db.execute(
