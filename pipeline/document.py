@@ -6,6 +6,7 @@ library's own message is chained, never put into the reason (it may quote docume
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -176,4 +177,7 @@ class PdfDocument:
 
     def close(self) -> None:
         if "plumber" in self.__dict__:
-            self.plumber.close()
+            # pdfplumber walks the pages again to close them; on a damaged file that fails the way reading did, and
+            # must not hide the reason the file was refused (found by the fuzz run).
+            with contextlib.suppress(Exception):
+                self.plumber.close()

@@ -75,7 +75,8 @@ def image_pages(data: bytes, kind: Kind, max_pages: int, limits: Limits) -> Iter
             f"The image has more than {limits.page_pixels} pixels; a scanned form page has far fewer.",
             action=TOO_LARGE_ACTION,
         ) from exc
-    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error, TypeError, KeyError, IndexError) as exc:
+        # Pillow's decoders raise all of these on damaged files (a TIFF without its width is a TypeError).
         raise UnreadablePdfError("The image is damaged and cannot be read.") from exc
 
 
