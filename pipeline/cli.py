@@ -317,6 +317,10 @@ def cmd_letters_batch(args: argparse.Namespace, settings: Settings) -> int:
         batches = batch_letters(settings, register, load_forms(settings.forms_dir), args.date)
     finally:
         register.close()
+    for b in batches:  # the manifest beside the batch names each letter's case
+        audit.record(
+            settings.state_dir, "exported", "letters batch", detail=f"{b.batch_id}: {b.letters} letters", by=args.user
+        )
     if args.json:
         print(json.dumps([asdict(b) | {"pdf": str(b.pdf), "manifest": str(b.manifest)} for b in batches], indent=2))
         return 0

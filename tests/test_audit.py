@@ -75,3 +75,14 @@ def test_entries_are_read_back_as_models(settings: Settings) -> None:
     audit.record(settings.state_dir, "removed", "retention", detail="archive/ab/ab.pdf")
     got = list(audit.entries(settings.state_dir))
     assert [(e.action, e.who) for e in got] == [("exported", "mailroom"), ("removed", audit.who())]
+
+
+def test_a_print_batch_is_recorded_as_an_export(env: dict[str, str], settings: Settings) -> None:
+    notice = FIXTURES / "fk7429" / "notice-05-need-appearances.pdf"
+    assert process(env, notice)[notice.name]["outcome"] == "recorded"
+    done = run_cli(env, "--user", "posten.eva", "letters", "batch", "--json")
+    assert done.returncode == 0, done.stderr
+    [batch] = json.loads(done.stdout)
+    [entry] = list(audit.entries(settings.state_dir))
+    assert (entry.action, entry.command, entry.who) == ("exported", "letters batch", "posten.eva")
+    assert entry.detail == f"{batch['batch_id']}: 1 letters"
