@@ -22,8 +22,8 @@ import datetime as dt
 import errno
 import logging
 import os
-import queue
 import secrets
+import select
 import signal
 import stat
 import time
@@ -54,12 +54,33 @@ def is_partial(name: str) -> bool:
     return name.startswith((".", "~$")) or name.endswith((".part", ".tmp", ".crdownload"))
 
 
+class Wake:
+    """Wake-ups from file-system events and from signals, through a pipe. A signal handler runs in the main thread
+    wherever it was interrupted, even inside the lock a queue.Queue would take: a queue there deadlocked the stop."""
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.set_blocking(self._write, False)
+
+    def set(self) -> None:
+        with contextlib.suppress(BlockingIOError):  # a full pipe already wakes the loop
+            os.write(self._write, b"!")
+
+    def wait(self, timeout: float) -> None:
+        """Until woken or ``timeout`` seconds; a burst of wake-ups is one."""
+        select.select([self._read], [], [], max(timeout, 0))
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self._read, 4096):
+                pass
+
+
 class _Events(FileSystemEventHandler):
-    def __init__(self, wake: queue.Queue[None]) -> None:
+    def __init__(self, wake: Wake) -> None:
         self.wake = wake
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        self.wake.put(None)
+        self.wake.set()
 
 
 def candidates(inbox: Path) -> Iterator[Path]:
@@ -221,12 +242,12 @@ def next_retry(register: Register) -> float | None:
 
 def watch(settings: Settings) -> None:
     stop = False
-    wake: queue.Queue[None] = queue.Queue()
+    wake = Wake()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         nonlocal stop
         stop = True
-        wake.put(None)
+        wake.set()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
@@ -254,8 +275,7 @@ def watch(settings: Settings) -> None:
                     # A pause however many events arrive meanwhile: a pass that keeps failing must not flood the log.
                     resume = time.monotonic() + min(settings.rescan_seconds, 5.0)
                     while not stop and (left := resume - time.monotonic()) > 0:
-                        with contextlib.suppress(queue.Empty):
-                            wake.get(timeout=left)
+                        wake.wait(left)
         finally:
             if poller is not None:
                 poller.close()
@@ -278,7 +298,7 @@ def _drain(intake: Intake, inputs: Iterable[Input], stopped: Callable[[], bool])
         pass
 
 
-def _wait(settings: Settings, inbox: Inbox, register: Register, wake: queue.Queue[None]) -> None:
+def _wait(settings: Settings, inbox: Inbox, register: Register, wake: Wake) -> None:
     """Until the next event, the next listing, a settling file's next check, or a retry that falls due."""
     timeout = settings.poll_seconds if settings.intake_mode == "polling" else settings.rescan_seconds
     if inbox.seen:  # files still settling: look again soon
@@ -286,7 +306,4 @@ def _wait(settings: Settings, inbox: Inbox, register: Register, wake: queue.Queu
     retry = next_retry(register)
     if retry is not None:
         timeout = min(timeout, max(retry, 0.1))
-    with contextlib.suppress(queue.Empty):
-        wake.get(timeout=timeout)
-    while not wake.empty():  # a burst of events is one wake-up
-        wake.get_nowait()
+    wake.wait(timeout)
