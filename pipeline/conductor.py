@@ -22,7 +22,7 @@ import sqlite3
 import stat
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -38,7 +38,7 @@ from pipeline.errors import (
     UnreadablePdfError,
 )
 from pipeline.formspec import FormSpec
-from pipeline.fsutil import atomic_write, process_tmp, using_tmp
+from pipeline.fsutil import atomic_write, process_tmp, sync_together, using_tmp
 from pipeline.models import Provenance
 from pipeline.outputs import safe_name
 from pipeline.register import FINAL, Register
@@ -142,6 +142,7 @@ class _Taken:
     future: Future[Read] | None = None
     duplicate: bool = False
     in_ledger: bool = True
+    written: list[DocumentResult] | None = None  # its records already written and synced, with others finished together
 
 
 class Intake:
@@ -171,9 +172,64 @@ class Intake:
                 taken.future = self.run.submit(taken.item)
             window.append(taken)
             if len(window) >= self.settings.workers * 3:
-                yield self._finish(window.popleft(), move)
+                yield from self._finish_ready(window, move)
         while window:
-            yield self._finish(window.popleft(), move)
+            yield from self._finish_ready(window, move)
+
+    def _finish_ready(self, window: deque[_Taken], move: bool) -> Iterator[InputResult]:
+        """Finish the window's head and every document finished behind it, in order. Their records are written
+        first and made durable together (parallel fsyncs share one journal commit): with several workers, one
+        fsync after another per document made this process the bottleneck."""
+        head = window.popleft()
+        if head.future is not None:
+            wait([head.future])
+        group = [head]
+        while window and self._plain(window[0]):
+            group.append(window.popleft())
+        ready = [t for t in group if self._plain(t)]
+        if len(ready) > 1:
+            self._write_together(ready)
+        moved: list[Path] = []
+        try:
+            for taken in group:
+                yield self._finish(taken, move, moved)
+        finally:
+            sync_together([], moved)  # the originals' moves into the archive, after their commits
+
+    def _plain(self, taken: _Taken) -> bool:
+        """Read by a worker without error, into records (not a mail), and not a duplicate."""
+        future = taken.future
+        return (
+            isinstance(taken.item, Job)
+            and not taken.duplicate
+            and future is not None
+            and future.done()
+            and future.exception() is None
+            and isinstance(future.result(), list)
+        )
+
+    def _write_together(self, group: list[_Taken]) -> None:
+        files: list[Path] = []
+        written: list[_Taken] = []
+        try:
+            for taken in group:
+                job, future = taken.item, taken.future
+                assert isinstance(job, Job) and future is not None
+                results = self.run.result(future, job)
+                assert isinstance(results, list)
+                if self.register.document(job.sha256) is not None:
+                    continue  # recorded meanwhile: finished as a duplicate
+                for result in results:
+                    outputs.link(self.register, result)
+                    outputs.write_crops(self.settings, result)
+                    files.append(outputs.write_record(self.settings, result.record, sync=False))
+                taken.written = results
+                written.append(taken)
+            sync_together(files, [f.parent for f in files])
+        except Exception as exc:  # the disk or the register: each is tried again later, as one alone would be
+            for taken in written:
+                taken.written = None
+                taken.item = self._postpone(taken, exc)
 
     def _take(self, given: Input, channel: Channel, seen: dict[str, str], move: bool) -> _Taken:
         taken = _Taken(given, channel, None, InputResult(given.name, "failed_transient", "", [], []))
@@ -247,7 +303,7 @@ class Intake:
             raise LimitExceededError(f"The file is {size} bytes; at most {self.settings.max_file_bytes} are allowed.")
         return path.read_bytes()
 
-    def _finish(self, taken: _Taken, move: bool) -> InputResult:
+    def _finish(self, taken: _Taken, move: bool, moved: list[Path] | None = None) -> InputResult:
         try:
             if isinstance(taken.item, InputResult):
                 return self._duplicate(taken, taken.item.sha256, move) if taken.duplicate else taken.item
@@ -259,6 +315,8 @@ class Intake:
                 return self._quarantine(taken, job.sha256, job.received_at, exc, move)
             if isinstance(results, mail.Unpacked):
                 return self._mail(taken, job, results, move)
+            if taken.written is not None:
+                return self._record(taken, job, taken.written, move, written=True, moved=moved)
             if self.register.document(job.sha256) is not None:  # recorded meanwhile: an attachment of a mail
                 return self._duplicate(taken, job.sha256, move)
             return self._record(taken, job, results, move)
@@ -330,14 +388,23 @@ class Intake:
             return self._quarantine(part, item.sha256, item.received_at, exc, True, f"{item.document_base}-0")
         return self._record(part, item, results, True)
 
-    def _record(self, taken: _Taken, job: Job, results: list[DocumentResult], move: bool) -> InputResult:
+    def _record(
+        self,
+        taken: _Taken,
+        job: Job,
+        results: list[DocumentResult],
+        move: bool,
+        written: bool = False,
+        moved: list[Path] | None = None,
+    ) -> InputResult:
         given = taken.given
         letters: list[str] = []
         for result in results:
-            outputs.link(self.register, result)
-            outputs.write_crops(self.settings, result)
             letters += result.letters
-            outputs.write_record(self.settings, result.record)
+            if not written:
+                outputs.link(self.register, result)
+                outputs.write_crops(self.settings, result)
+                outputs.write_record(self.settings, result.record)
         reasons = [reason for r in results if r.record.assessment for reason in r.record.assessment.reasons]
         manifest = results[0].manifest or []
         stray = [p.page for p in manifest if p.role in ("unassigned", "repeated")]
@@ -361,7 +428,9 @@ class Intake:
                 [r.record.case_id for r in results],
             )
             self._conclude(taken, outcome, target, sha256=job.sha256, document_id=document_id)
-        outputs.keep(given.path, target, move)
+        outputs.keep(given.path, target, move, sync=moved is None)
+        if moved is not None:
+            moved.append(target.parent)
         cases = [r.record.case_id for r in results]
         log.info("document %s", outcome, extra={"document_id": document_id, "cases": cases})
         return InputResult(

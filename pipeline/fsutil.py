@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 FILE_MODE = 0o600
@@ -43,6 +45,30 @@ def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
         fsync_dir(path.parent)
 
 
+def fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_together(files: Iterable[Path], folders: Iterable[Path]) -> None:
+    """Make files written with ``sync=False`` durable, then their folders (the renames): many at once. The fsyncs
+    run side by side, so the file system commits them together (one journal commit for the lot, not one each)."""
+    for paths, sync in ((list(dict.fromkeys(files)), fsync_file), (list(dict.fromkeys(folders)), fsync_dir)):
+        if len(paths) == 1:
+            sync(paths[0])
+        elif paths:
+            list(_syncers().map(sync, paths))
+
+
+@functools.cache
+def _syncers() -> ThreadPoolExecutor:
+    """Threads kept for the life of the process: starting them for every group would cost more than the fsyncs."""
+    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="fsync")
+
+
 def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -56,8 +82,9 @@ def copy_private(src: Path, dst: Path) -> None:
     atomic_write(dst, src.read_bytes())
 
 
-def move_private(src: Path, dst: Path) -> None:
-    """Move a claimed input into the state folder; across file systems, copy (fsynced) and only then remove."""
+def move_private(src: Path, dst: Path, *, sync: bool = True) -> None:
+    """Move a claimed input into the state folder; across file systems, copy (fsynced) and only then remove.
+    ``sync=False``: the caller fsyncs ``dst.parent`` (with others, ``sync_together``)."""
     private_dir(dst.parent)
     try:
         os.replace(src, dst)
@@ -68,7 +95,8 @@ def move_private(src: Path, dst: Path) -> None:
         src.unlink()
     os.chmod(dst, FILE_MODE)
     os.utime(dst)  # its age in the state folder starts now (retention), not when the sender wrote it
-    fsync_dir(dst.parent)
+    if sync:
+        fsync_dir(dst.parent)
 
 
 def move_entry(src: Path, dst: Path) -> None:

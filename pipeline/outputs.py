@@ -68,9 +68,10 @@ def record_path(settings: Settings, record: CaseRecord) -> Path:
     return folder / f"{record.case_id}.json"
 
 
-def write_record(settings: Settings, record: CaseRecord) -> Path:
+def write_record(settings: Settings, record: CaseRecord, *, sync: bool = True) -> Path:
+    """``sync=False``: the caller makes it durable (``sync_together``) before the register names it."""
     path = record_path(settings, record)
-    atomic_write(path, record.model_dump_json(indent=2).encode())
+    atomic_write(path, record.model_dump_json(indent=2).encode(), sync=sync)
     return path
 
 
@@ -89,7 +90,7 @@ def quarantine_target(settings: Settings, document_id: str, name: str) -> Path:
     return settings.quarantine / f"{document_id}-{safe_name(name)}"
 
 
-def keep(src: Path, target: Path, move: bool) -> None:
+def keep(src: Path, target: Path, move: bool, *, sync: bool = True) -> None:
     """Move a claimed input on (or copy the caller's file, for ``process``). An input already kept by content is not
     copied again. Anything that is not a plain file with one name (a symlink, a FIFO, a hard link) is moved as the
     directory entry it is: never opened, and its mode is not touched (that would change the linked file)."""
@@ -99,7 +100,7 @@ def keep(src: Path, target: Path, move: bool) -> None:
         return
     st = src.lstat()
     if stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
-        move_private(src, target)
+        move_private(src, target, sync=sync)
     else:
         move_entry(src, target)
 
