@@ -186,7 +186,7 @@ class Intake:
         group = [head]
         while window and self._plain(window[0]):
             group.append(window.popleft())
-        ready = [t for t in group if self._plain(t)]
+        ready = group if self._plain(head) else group[1:]  # those behind the head were taken for being plain
         if len(ready) > 1:
             self._write_together(ready)
         moved: list[Path] = []

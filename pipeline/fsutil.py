@@ -46,11 +46,7 @@ def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
 
 
 def fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _fsync(path, os.O_RDONLY | os.O_NOFOLLOW)
 
 
 def sync_together(files: Iterable[Path], folders: Iterable[Path]) -> None:
@@ -70,7 +66,11 @@ def _syncers() -> ThreadPoolExecutor:
 
 
 def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    _fsync(path, os.O_RDONLY | os.O_DIRECTORY)
+
+
+def _fsync(path: Path, flags: int) -> None:
+    fd = os.open(path, flags)
     try:
         os.fsync(fd)
     finally:

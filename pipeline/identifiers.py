@@ -150,11 +150,11 @@ def normalise_text(raw: str) -> str:
 # St. Olof). An address adds digits and what house numbers and c/o use. Anything else is a misreading or a mistake.
 _CHARSETS = {
     "name": (re.compile(r"^[^\W\d_]+(?:[ \-'.]+[^\W\d_]+)*\.?$"), "får bara innehålla bokstäver"),
-    "address": (re.compile(r"^[\w .,\-'/]+$"), "innehåller tecken som inte hör till en adress"),
+    "address": (re.compile(r"^(?:[^\W_]|[ .,\-'/])+$"), "innehåller tecken som inte hör till en adress"),
 }
 
 
 def check_charset(text: str, charset: str) -> None:
     pattern, message = _CHARSETS[charset]
-    if not pattern.fullmatch(text) or "_" in text:
+    if not pattern.fullmatch(text):
         raise ValueError(message)
