@@ -9,6 +9,7 @@ import contextlib
 import errno
 import functools
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -141,6 +142,23 @@ def fresh_tmp(tmp_root: Path) -> Path:
         if entry == mine or not _alive(entry.name):
             _remove(entry)
     return private_dir(mine)
+
+
+PARTIAL_WRITE = re.compile(r"\..+\.(\d+)\.tmp")  # atomic_write's temporary name: .<name>.<pid>.tmp
+
+
+def sweep_partial_writes(*roots: Path) -> int:
+    """Start-up: remove what atomic writes of processes that are gone left behind (a kill between creating the
+    temporary file and renaming it). Never a finished file: those carry no ``.<pid>.tmp``. Returns how many."""
+    removed = 0
+    for root in roots:
+        for folder, _dirs, names in os.walk(root):
+            for name in names:
+                match = PARTIAL_WRITE.fullmatch(name)
+                if match and not _alive(match.group(1)):
+                    (Path(folder) / name).unlink(missing_ok=True)
+                    removed += 1
+    return removed
 
 
 @contextlib.contextmanager

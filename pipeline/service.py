@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from collections.abc import Iterator
@@ -11,10 +12,12 @@ from pipeline import limits
 from pipeline.conductor import Intake
 from pipeline.config import Settings
 from pipeline.formspec import load_forms
-from pipeline.fsutil import DIR_MODE, fresh_tmp, private_dir
+from pipeline.fsutil import DIR_MODE, fresh_tmp, private_dir, sweep_partial_writes
 from pipeline.register import Register
 from pipeline.validate import check_domain_model
 from pipeline.workers import ProcessRunner
+
+log = logging.getLogger("pipeline")
 
 
 def prepare(settings: Settings) -> None:
@@ -46,6 +49,9 @@ def open_intake(settings: Settings) -> Iterator[Intake]:
     # The workers' private temporary folder: each job names it to its worker (conductor.read_input). This process
     # keeps its own, where multiprocessing's forkserver keeps its socket (whose path may not be long).
     fresh_tmp(settings.tmp_dir)
+    swept = sweep_partial_writes(settings.outbox, settings.state_dir)
+    if swept:
+        log.info("partial writes of a stopped run removed", extra={"event": "start", "count": swept})
     register = Register(settings.database)
     try:
         with ProcessRunner(

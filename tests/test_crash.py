@@ -37,6 +37,7 @@ from fixtures.generate import expected_outcome, fake_application, fake_notice, f
 from pipeline import outputs
 from pipeline.config import Settings
 from pipeline.formspec import FormSpec
+from pipeline.fsutil import PARTIAL_WRITE
 from pipeline.register import Register
 from pipeline.schema import SCHEMA_PATH
 from pipeline.service import open_intake
@@ -224,8 +225,14 @@ def check_accounted_for(settings: Settings, inputs: list[Given]) -> None:
     def sha(path: Path) -> str:
         return hashlib.sha256(path.read_bytes()).hexdigest()
 
+    partial = [p for p in [*_files(settings.outbox), *_files(settings.state_dir)] if PARTIAL_WRITE.fullmatch(p.name)]
+    assert partial == [], "a killed write's temporary file was left behind"
     placed = collections.Counter(sha(p) for p in [*archived, *duplicates, *quarantined])
-    assert placed == collections.Counter(g.sha for g in inputs), "an input is missing or was placed twice"
+    expected = collections.Counter(g.sha for g in inputs)
+    kinds = {g.sha: g.kind for g in inputs}
+    missing = {kinds[d]: n for d, n in (expected - placed).items()}
+    extra = {kinds.get(d, d[:12]): n for d, n in (placed - expected).items()}
+    assert placed == expected, f"missing (kind: count) {missing}; placed too often {extra}"
     assert {p.name.split(".")[0] for p in archived} == {sha(p) for p in archived}, "archived under another name"
 
     register = Register(settings.database)

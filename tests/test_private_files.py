@@ -71,6 +71,36 @@ def test_the_temporary_folder_is_emptied_of_what_dead_processes_left(settings: S
         live.wait()
 
 
+def test_start_up_removes_partial_writes_that_dead_processes_left(settings: Settings) -> None:
+    """A kill between an atomic write's temporary file and its rename leaves ``.<name>.<pid>.tmp``: it is no
+    record, letter or report, and a count of what is in quarantine or the archive must not meet it."""
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = gone.stdout.strip()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        prepare(settings)
+        left = [
+            settings.quarantine / f".arrival-3-x.pdf.error.json.{dead_pid}.tmp",
+            settings.cases_dir / f".abc-1.json.{dead_pid}.tmp",
+            settings.archive / "ab" / f".ab12.manifest.json.{dead_pid}.tmp",
+        ]
+        kept = [
+            settings.quarantine / f".arrival-4-y.pdf.error.json.{live.pid}.tmp",  # still being written
+            settings.quarantine / "arrival-5-x.pdf.tmp",  # a quarantined input that happens to end in .tmp
+            settings.cases_dir / "abc-1.json",
+        ]
+        for path in [*left, *kept]:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"{")
+        with open_intake(settings):
+            pass
+        assert [p for p in left if p.exists()] == []
+        assert [p for p in kept if not p.exists()] == []
+    finally:
+        live.kill()
+        live.wait()
+
+
 class _Recording:
     """The real OCR engine, noting where temporary files go at the moment it runs."""
 
