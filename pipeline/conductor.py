@@ -23,7 +23,7 @@ import stat
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -142,7 +142,24 @@ class _Taken:
     future: Future[Read] | None = None
     duplicate: bool = False
     in_ledger: bool = True
-    written: list[DocumentResult] | None = None  # its records already written and synced, with others finished together
+
+
+@dataclass
+class _Recording:
+    """An input read into records, on its way into the register: its records' files written, not yet committed."""
+
+    taken: _Taken
+    job: Job
+    results: list[DocumentResult]
+    files: list[Path] = field(default_factory=list)
+    saved: list[tuple[str | None, str]] = field(default_factory=list)  # per result: person key, the record's JSON
+    outcome: Outcome = "recorded"
+    reason: str | None = None
+    target: Path = Path()
+
+    @property
+    def document_id(self) -> str:
+        return self.results[0].record.document_id
 
 
 class Intake:
@@ -177,24 +194,21 @@ class Intake:
             yield from self._finish_ready(window, move)
 
     def _finish_ready(self, window: deque[_Taken], move: bool) -> Iterator[InputResult]:
-        """Finish the window's head and every document finished behind it, in order. Their records are written
-        first and made durable together (parallel fsyncs share one journal commit): with several workers, one
-        fsync after another per document made this process the bottleneck."""
+        """Finish the window's head and every document finished behind it, in order. Documents read into records
+        are recorded together: their records made durable side by side (parallel fsyncs share one journal commit),
+        then one durable commit for all of them. With several workers, an fsync and a commit per document made this
+        process the bottleneck."""
         head = window.popleft()
         if head.future is not None:
             wait([head.future])
         group = [head]
         while window and self._plain(window[0]):
             group.append(window.popleft())
-        ready = group if self._plain(head) else group[1:]  # those behind the head were taken for being plain
-        if len(ready) > 1:
-            self._write_together(ready)
-        moved: list[Path] = []
-        try:
-            for taken in group:
-                yield self._finish(taken, move, moved)
-        finally:
-            sync_together([], moved)  # the originals' moves into the archive, after their commits
+        if not self._plain(head):
+            yield self._finish(head, move)
+            group = group[1:]
+        if group:
+            yield from self._record_many([(taken, self._results(taken)) for taken in group], move)
 
     def _plain(self, taken: _Taken) -> bool:
         """Read by a worker without error, into records (not a mail), and not a duplicate."""
@@ -208,28 +222,12 @@ class Intake:
             and isinstance(future.result(), list)
         )
 
-    def _write_together(self, group: list[_Taken]) -> None:
-        files: list[Path] = []
-        written: list[_Taken] = []
-        try:
-            for taken in group:
-                job, future = taken.item, taken.future
-                assert isinstance(job, Job) and future is not None
-                results = self.run.result(future, job)
-                assert isinstance(results, list)
-                if self.register.document(job.sha256) is not None:
-                    continue  # recorded meanwhile: finished as a duplicate
-                for result in results:
-                    outputs.link(self.register, result)
-                    outputs.write_crops(self.settings, result)
-                    files.append(outputs.write_record(self.settings, result.record, sync=False))
-                taken.written = results
-                written.append(taken)
-            sync_together(files, [f.parent for f in files])
-        except Exception as exc:  # the disk or the register: each is tried again later, as one alone would be
-            for taken in written:
-                taken.written = None
-                taken.item = self._postpone(taken, exc)
+    def _results(self, taken: _Taken) -> list[DocumentResult]:
+        job, future = taken.item, taken.future
+        assert isinstance(job, Job) and future is not None
+        results = self.run.result(future, job)
+        assert isinstance(results, list)
+        return results
 
     def _take(self, given: Input, channel: Channel, seen: dict[str, str], move: bool) -> _Taken:
         taken = _Taken(given, channel, None, InputResult(given.name, "failed_transient", "", [], []))
@@ -291,6 +289,8 @@ class Intake:
     def _arrival(self, given: Input, channel: Channel) -> int:
         """The ledger row of a claimed file (the service made it when it claimed the file; a file put into the work
         area some other way gets one now)."""
+        if given.arrival is not None:
+            return given.arrival
         row = self.register.arrival_in_work(given.path.name)
         if row is not None:
             return int(row["id"])
@@ -303,7 +303,7 @@ class Intake:
             raise LimitExceededError(f"The file is {size} bytes; at most {self.settings.max_file_bytes} are allowed.")
         return path.read_bytes()
 
-    def _finish(self, taken: _Taken, move: bool, moved: list[Path] | None = None) -> InputResult:
+    def _finish(self, taken: _Taken, move: bool) -> InputResult:
         try:
             if isinstance(taken.item, InputResult):
                 return self._duplicate(taken, taken.item.sha256, move) if taken.duplicate else taken.item
@@ -315,11 +315,7 @@ class Intake:
                 return self._quarantine(taken, job.sha256, job.received_at, exc, move)
             if isinstance(results, mail.Unpacked):
                 return self._mail(taken, job, results, move)
-            if taken.written is not None:
-                return self._record(taken, job, taken.written, move, written=True, moved=moved)
-            if self.register.document(job.sha256) is not None:  # recorded meanwhile: an attachment of a mail
-                return self._duplicate(taken, job.sha256, move)
-            return self._record(taken, job, results, move)
+            return self._record(taken, results, move)
         except Exception as exc:  # outside the document: disk full, a locked register, a bug; tried again later
             return self._postpone(taken, exc)
 
@@ -344,10 +340,10 @@ class Intake:
         cases = list(dict.fromkeys(c for d in done for c in d.cases))
         reason = " ".join(reasons) or None
         target = outputs.archive_target(self.settings, given.path, job.sha256)
-        with self.register.transaction():
+        with self.register.transaction(durable=True):
             self.register.record_document(job.sha256, f"{base}-0", job.received_at, outcome, reason, cases)
             self._conclude(taken, outcome, target, sha256=job.sha256, document_id=f"{base}-0", reason=reason)
-        outputs.keep(given.path, target, move)
+        outputs.keep(given.path, target, move, sync=False)
         log.info("mail %s", outcome, extra={"document_id": f"{base}-0", "cases": cases, "count": len(done)})
         letters = [letter for d in done for letter in d.letters]
         return InputResult(given.name, outcome, f"{base}-0", cases, letters, reason)
@@ -386,61 +382,88 @@ class Intake:
                 raise NotSupportedError("A mail message inside an attachment was not unpacked.")
         except DocumentError as exc:
             return self._quarantine(part, item.sha256, item.received_at, exc, True, f"{item.document_base}-0")
-        return self._record(part, item, results, True)
+        return self._record(part, results, True)
 
-    def _record(
-        self,
-        taken: _Taken,
-        job: Job,
-        results: list[DocumentResult],
-        move: bool,
-        written: bool = False,
-        moved: list[Path] | None = None,
-    ) -> InputResult:
-        given = taken.given
-        letters: list[str] = []
+    def _record(self, taken: _Taken, results: list[DocumentResult], move: bool) -> InputResult:
+        return next(iter(self._record_many([(taken, results)], move)))
+
+    def _record_many(self, items: list[tuple[_Taken, list[DocumentResult]]], move: bool) -> list[InputResult]:
+        """Records first, made durable together; then one durable commit of every case, document and ledger row;
+        only then the originals move on (a crash before a move leaves a final row: the next pass moves it on). A
+        failure outside the documents postpones them, each to be tried again alone."""
+        done: dict[int, InputResult] = {}
+        ready: list[_Recording] = []
+        pending: dict[str, list[str]] = {}  # person key -> cases earlier in this group, for linking
+        for taken, results in items:
+            job = taken.item
+            assert isinstance(job, Job)
+            try:
+                if self.register.document(job.sha256) is not None:  # recorded meanwhile: an attachment of a mail
+                    done[id(taken)] = self._duplicate(taken, job.sha256, move)
+                else:
+                    ready.append(self._write(taken, job, results, pending))
+            except Exception as exc:  # outside the document: disk full, a locked register; tried again later
+                done[id(taken)] = self._postpone(taken, exc)
+        try:
+            files = [path for r in ready for path in r.files]
+            sync_together(files, [path.parent for path in files])
+            with self.register.transaction(durable=True):
+                for r in ready:
+                    self._commit(r)
+        except Exception as exc:
+            for r in ready:
+                done[id(r.taken)] = self._postpone(r.taken, exc)
+            ready = []
+        for r in ready:
+            done[id(r.taken)] = self._kept(r, move)
+        return [done[id(taken)] for taken, _ in items]
+
+    def _write(
+        self, taken: _Taken, job: Job, results: list[DocumentResult], pending: dict[str, list[str]]
+    ) -> _Recording:
+        """Link, crops, the records' files (not yet synced) and a scan batch's manifest; what the input became."""
+        r = _Recording(taken, job, results)
         for result in results:
-            letters += result.letters
-            if not written:
-                outputs.link(self.register, result)
-                outputs.write_crops(self.settings, result)
-                outputs.write_record(self.settings, result.record)
-        reasons = [reason for r in results if r.record.assessment for reason in r.record.assessment.reasons]
+            key = outputs.link(self.register, result, pending)
+            outputs.write_crops(self.settings, result)
+            text = outputs.record_text(result.record)
+            r.files.append(outputs.write_record(self.settings, result.record, sync=False, text=text))
+            r.saved.append((key, text))
+            if key is not None:
+                pending.setdefault(key, []).append(result.record.case_id)
+        reasons = [reason for x in results if x.record.assessment for reason in x.record.assessment.reasons]
         manifest = results[0].manifest or []
         stray = [p.page for p in manifest if p.role in ("unassigned", "repeated")]
         if manifest:
             outputs.write_manifest(self.settings, job.sha256, manifest)
         if stray:
             reasons.append(f"Pages {', '.join(map(str, stray))} belong to no form and need a person to look.")
-        review = bool(stray) or any(r.record.status.value == "review" for r in results)
-        outcome: Outcome = "review" if review else "recorded"
-        document_id = results[0].record.document_id
-        target = outputs.archive_target(self.settings, given.path, job.sha256)
-        with self.register.transaction():
-            for result in results:
-                self.register.save_case(result.record, outputs.person_key(self.register, result))
-            self.register.record_document(
-                job.sha256,
-                document_id,
-                job.received_at,
-                outcome,
-                "; ".join(reasons) if review else None,
-                [r.record.case_id for r in results],
-            )
-            self._conclude(taken, outcome, target, sha256=job.sha256, document_id=document_id)
-        outputs.keep(given.path, target, move, sync=moved is None)
-        if moved is not None:
-            moved.append(target.parent)
-        cases = [r.record.case_id for r in results]
-        log.info("document %s", outcome, extra={"document_id": document_id, "cases": cases})
-        return InputResult(
-            given.name,
-            outcome,
-            document_id,
-            cases,
-            letters,
-            "; ".join(reasons) or None,
-        )
+        review = bool(stray) or any(x.record.status.value == "review" for x in results)
+        r.outcome = "review" if review else "recorded"
+        r.reason = "; ".join(reasons) or None
+        r.target = outputs.archive_target(self.settings, taken.given.path, job.sha256)
+        return r
+
+    def _commit(self, r: _Recording) -> None:
+        """Inside the group's transaction."""
+        for result, (key, text) in zip(r.results, r.saved, strict=True):
+            self.register.save_case(result.record, key, text)
+        cases = [x.record.case_id for x in r.results]
+        reason = r.reason if r.outcome == "review" else None
+        self.register.record_document(r.job.sha256, r.document_id, r.job.received_at, r.outcome, reason, cases)
+        self._conclude(r.taken, r.outcome, r.target, sha256=r.job.sha256, document_id=r.document_id)
+
+    def _kept(self, r: _Recording, move: bool) -> InputResult:
+        """After the commit: the original moves on. Its move need not be durable: the ledger's final row says where
+        it goes, and a file still in the work area after a crash is moved on by the next pass."""
+        cases = [x.record.case_id for x in r.results]
+        try:
+            outputs.keep(r.taken.given.path, r.target, move, sync=False)
+        except OSError as exc:
+            log.warning("original not moved on yet", extra={"document_id": r.document_id, "code": type(exc).__name__})
+        log.info("document %s", r.outcome, extra={"document_id": r.document_id, "cases": cases})
+        letters = [letter for x in r.results for letter in x.letters]
+        return InputResult(r.taken.given.name, r.outcome, r.document_id, cases, letters, r.reason)
 
     def _duplicate(self, taken: _Taken, sha: str, move: bool) -> InputResult:
         """The same bytes again: recorded as a duplicate of the first document, kept beside the archive. The first
@@ -449,10 +472,10 @@ class Intake:
         first_id = first["document_id"] if first is not None else f"{sha[:12]}-1"
         cases = outputs.case_ids(first) if first is not None else [stages.case_id(sha, 1)]
         target = outputs.duplicate_target(self.settings, taken.given.path)
-        with self.register.transaction():
+        with self.register.transaction(durable=True):
             self._conclude(taken, "duplicate", target if move else None, sha256=sha, duplicate_of=first_id)
         if move:
-            outputs.keep(taken.given.path, target, move)
+            outputs.keep(taken.given.path, target, move, sync=False)
         log.info("document duplicate", extra={"document_id": first_id, "cases": cases})
         reason = "The same file has been received before; nothing new was done."
         return InputResult(taken.given.name, "duplicate", first_id, cases, [], reason, sha)
@@ -475,12 +498,12 @@ class Intake:
         if not move and sha is None:  # ``process`` on a file it could not read: no id to tell two of them apart
             target = target.with_name(f"{secrets.token_hex(4)}-{target.name}")
         outputs.error_report(target, sha, document_id, exc)
-        with self.register.transaction():
+        with self.register.transaction(durable=True):
             if sha is not None:
                 self.register.record_document(sha, document_id, received, "quarantined", exc.reason, [])
             self._conclude(taken, "quarantined", target, sha256=sha, document_id=document_id, reason=exc.reason)
         if move or given.path.is_file():
-            outputs.keep(given.path, target, move)
+            outputs.keep(given.path, target, move, sync=False)
         log.warning("document quarantined", extra={"document_id": document_id, "step": exc.step, "code": exc.code})
         return InputResult(given.name, "quarantined", document_id, [], [], f"{exc.reason} {exc.action}")
 
@@ -497,7 +520,7 @@ class Intake:
 
     def _move_on(self, given: Input, row: sqlite3.Row) -> InputResult:
         """A final row whose file is still in the work area (a crash after the commit): only move the file on."""
-        outputs.keep(given.path, self.settings.state_dir / row["kept_as"], move=True)
+        outputs.keep(given.path, self.settings.state_dir / row["kept_as"], move=True, sync=False)
         outcome = OUTCOME[row["state"]]
         first = self.register.document(row["sha256"]) if row["sha256"] else None
         cases = outputs.case_ids(first) if first is not None else []

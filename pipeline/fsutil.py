@@ -28,9 +28,13 @@ def private_dir(path: Path) -> Path:
 
 def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
     """Write to a temporary file beside ``path``, fsync it, rename over ``path``, fsync the folder."""
-    private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, FILE_MODE)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+    try:
+        fd = os.open(tmp, flags, FILE_MODE)
+    except FileNotFoundError:  # the folder is made when first needed, not checked before every write
+        private_dir(path.parent)
+        fd = os.open(tmp, flags, FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -86,12 +90,18 @@ def copy_private(src: Path, dst: Path) -> None:
 def move_private(src: Path, dst: Path, *, sync: bool = True) -> None:
     """Move a claimed input into the state folder; across file systems, copy (fsynced) and only then remove.
     ``sync=False``: the caller fsyncs ``dst.parent`` (with others, ``sync_together``)."""
-    private_dir(dst.parent)
     try:
-        os.replace(src, dst)
+        try:
+            os.replace(src, dst)
+        except FileNotFoundError:
+            if not src.exists():
+                raise
+            private_dir(dst.parent)
+            os.replace(src, dst)
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
+        private_dir(dst.parent)
         copy_private(src, dst)
         src.unlink()
     os.chmod(dst, FILE_MODE)

@@ -11,6 +11,7 @@ import json
 import re
 import sqlite3
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 
 from pipeline.config import Settings
@@ -31,17 +32,19 @@ def person_key(register: Register, result: DocumentResult) -> str | None:
     return register.person_key(result.personnummer) if result.personnummer else None
 
 
-def link(register: Register, result: DocumentResult) -> None:
-    """Link a case to the person's earlier cases (a 7429 to the application, or the other way round)."""
+def link(register: Register, result: DocumentResult, pending: Mapping[str, list[str]] | None = None) -> str | None:
+    """Link a case to the person's earlier cases (a 7429 to the application, or the other way round): those in the
+    register, and ``pending`` ones (by person key) recorded in the same transaction. Returns the person key."""
     key = person_key(register, result)
     if key is None:
-        return
-    earlier = [c for c in register.cases_of_person(key) if c != result.record.case_id]
+        return None
+    earlier = [c for c in [*register.cases_of_person(key), *(pending or {}).get(key, [])] if c != result.record.case_id]
     if earlier:
         result.record.linked_case_ids = earlier
         result.record.history.append(
             HistoryEntry(at=dt.datetime.now(dt.UTC), by="pipeline", event="linked", detail=", ".join(earlier))
         )
+    return key
 
 
 def write_crops(settings: Settings, result: DocumentResult) -> None:
@@ -68,10 +71,15 @@ def record_path(settings: Settings, record: CaseRecord) -> Path:
     return folder / f"{record.case_id}.json"
 
 
-def write_record(settings: Settings, record: CaseRecord, *, sync: bool = True) -> Path:
+def record_text(record: CaseRecord) -> str:
+    """The record as JSON: the same text goes to its file and into the register."""
+    return record.model_dump_json(indent=2)
+
+
+def write_record(settings: Settings, record: CaseRecord, *, sync: bool = True, text: str | None = None) -> Path:
     """``sync=False``: the caller makes it durable (``sync_together``) before the register names it."""
     path = record_path(settings, record)
-    atomic_write(path, record.model_dump_json(indent=2).encode(), sync=sync)
+    atomic_write(path, (text or record_text(record)).encode(), sync=sync)
     return path
 
 

@@ -116,14 +116,22 @@ class Register:
         self.db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
+    def transaction(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        """``durable``: the commit is on disk when this returns (the WAL is fsynced), so a file moved on after it
+        can never be ahead of the register after a power cut. Other commits survive a crash of the process only."""
+        if durable:
+            self.db.execute("PRAGMA synchronous=FULL")
         try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+        finally:
+            if durable:
+                self.db.execute("PRAGMA synchronous=NORMAL")
 
     def person_key(self, personnummer: str) -> str:
         return hmac.new(self._key, personnummer.encode(), hashlib.sha256).hexdigest()
@@ -152,7 +160,8 @@ class Register:
             (sha256, document_id, received_at.isoformat(), outcome, reason, json.dumps(case_ids)),
         )
 
-    def save_case(self, record: CaseRecord, person_key: str | None) -> None:
+    def save_case(self, record: CaseRecord, person_key: str | None, text: str | None = None) -> None:
+        """``text``: the record's JSON, when the caller has it already (it wrote the record's file)."""
         now = dt.datetime.now(dt.UTC).isoformat()
         outcome = record.assessment.outcome.value if record.assessment else None
         self.db.execute(
@@ -170,7 +179,7 @@ class Register:
                 outcome,
                 record.received_at.isoformat(),
                 now,
-                record.model_dump_json(),
+                text or record.model_dump_json(),
             ),
         )
         for letter in record.letters:

@@ -56,6 +56,7 @@ class Input:
 
     path: Path
     name: str
+    arrival: int | None = None  # its ledger row, when the service claimed it just now
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import itertools
 import logging
 import os
 import secrets
@@ -146,30 +147,48 @@ class Inbox:
         """List the inbox; return the settled files, oldest sighting first."""
         present: set[str] = set()
         ready = []
-        for path in candidates(self.settings.inbox):
-            relative = path.relative_to(self.settings.inbox).as_posix()
-            present.add(relative)
-            seen = self.seen.get(relative)
-            if seen is None:
-                seen = self.seen[relative] = Sighting(self.register.sight(_stored(relative), safe_name(path.name)))
-            if settled(path, seen, self.settings.settle_seconds):
-                if not seen.settled:
-                    self.register.mark(seen.arrival, "settled")
-                    seen.settled = True
-                ready.append((path, seen))
-        for relative in [r for r in self.seen if r not in present]:
-            self.register.forget(self.seen.pop(relative).arrival)
+        with self.register.transaction():  # one commit for the listing's sightings, not one for each file
+            for path in candidates(self.settings.inbox):
+                relative = path.relative_to(self.settings.inbox).as_posix()
+                present.add(relative)
+                seen = self.seen.get(relative)
+                if seen is None:
+                    seen = Sighting(self.register.sight(_stored(relative), safe_name(path.name)))
+                    self.seen[relative] = seen
+                if settled(path, seen, self.settings.settle_seconds):
+                    if not seen.settled:
+                        self.register.mark(seen.arrival, "settled")
+                        seen.settled = True
+                    ready.append((path, seen))
+            for relative in [r for r in self.seen if r not in present]:
+                self.register.forget(self.seen.pop(relative).arrival)
         return sorted(ready, key=lambda item: item[1].arrival)
 
     def claim(self, path: Path, seen: Sighting) -> Input | None:
-        """Ledger first, then the atomic rename into the work area (a rename moves a link or FIFO as the entry it
-        is: nothing is opened or followed). A file someone else took first is simply gone. An inbox on another file
-        system (a network share) cannot be renamed into the state folder: the file is claimed by a rename into the
-        inbox's hidden staging folder instead, read from there, and copied (fsynced) on to the archive."""
-        relative = path.relative_to(self.settings.inbox).as_posix()
-        work_name = f"{secrets.token_hex(8)}{path.suffix.lower()[:6]}"
-        self.register.claim(seen.arrival, work_name)
-        self.seen.pop(relative, None)
+        return next(self.claim_all([(path, seen)], lambda: False), None)
+
+    def claim_all(self, ready: list[tuple[Path, Sighting]], stopped: Callable[[], bool]) -> Iterator[Input]:
+        """Claim settled files a few at a time, until ``stopped``: the ledger first (one commit for the few), then
+        each file's atomic rename into the work area (a rename moves a link or FIFO as the entry it is: nothing is
+        opened or followed). A crash in between is recognised at restart (a claimed row whose file is still in the
+        inbox waits again). A file someone else took first is simply gone. An inbox on another file system (a network
+        share) cannot be renamed into the state folder: the file is claimed by a rename into the inbox's hidden
+        staging folder instead, read from there, and copied (fsynced) on to the archive."""
+        for start in range(0, len(ready), CLAIM_AT_ONCE):
+            if stopped():
+                return
+            chunk = [
+                (path, seen, f"{secrets.token_hex(8)}{path.suffix.lower()[:6]}")
+                for path, seen in ready[start : start + CLAIM_AT_ONCE]
+            ]
+            with self.register.transaction():
+                for _path, seen, work_name in chunk:
+                    self.register.claim(seen.arrival, work_name)
+            claimed = [self._move_in(path, seen, work_name) for path, seen, work_name in chunk]
+            yield from (given for given in claimed if given is not None)
+
+    def _move_in(self, path: Path, seen: Sighting, work_name: str) -> Input | None:
+        self.seen.pop(path.relative_to(self.settings.inbox).as_posix(), None)
         target = self.settings.work_dir / work_name
         try:
             try:
@@ -180,10 +199,14 @@ class Inbox:
                 target = private_dir(staging(self.settings)) / work_name
                 os.rename(path, target)
         except FileNotFoundError:  # taken away meanwhile: it was never ours
-            self.register.mark(seen.arrival, "received", work_name=None)
-            self.register.forget(seen.arrival)
+            with self.register.transaction():
+                self.register.mark(seen.arrival, "received", work_name=None)
+                self.register.forget(seen.arrival)
             return None
-        return Input(target, safe_name(path.name))
+        return Input(target, safe_name(path.name), seen.arrival)
+
+
+CLAIM_AT_ONCE = 8  # files claimed per ledger commit; a stop waits for at most these to be finished
 
 
 def _stored(relative: str) -> str:
@@ -265,10 +288,9 @@ def watch(settings: Settings) -> None:
         try:
             while not stop:
                 try:
-                    _drain(intake, unfinished(settings, intake.register), lambda: stop)
+                    _drain(intake, itertools.takewhile(lambda _: not stop, unfinished(settings, intake.register)))
                     ready = inbox.ready() if not stop else []
-                    claimed = (inbox.claim(path, seen) for path, seen in ready)
-                    _drain(intake, (c for c in claimed if c is not None), lambda: stop)
+                    _drain(intake, inbox.claim_all(ready, lambda: stop))
                     _wait(settings, inbox, intake.register, wake)
                 except Exception as exc:  # the register or a folder out of reach: the ledger says where to resume
                     log.warning("intake pass failed; trying again", extra={"code": type(exc).__name__})
@@ -285,16 +307,10 @@ def watch(settings: Settings) -> None:
             log.info("stopped", extra={"event": "stop"})
 
 
-def _drain(intake: Intake, inputs: Iterable[Input], stopped: Callable[[], bool]) -> None:
-    """Hand inputs to the workers until told to stop; what was handed over is finished either way."""
-
-    def until_stopped() -> Iterator[Input]:
-        for given in inputs:
-            if stopped():
-                return
-            yield given
-
-    for _ in intake.handle_many(until_stopped(), move=True, channel="inbox"):
+def _drain(intake: Intake, inputs: Iterable[Input]) -> None:
+    """Hand inputs to the workers until they run out (each source stops when told to); what was handed over is
+    finished either way."""
+    for _ in intake.handle_many(inputs, move=True, channel="inbox"):
         pass
 
 
