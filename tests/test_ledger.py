@@ -15,7 +15,9 @@ from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
+from faker import Faker
 
+from fixtures.generate import fake_application, fake_notice, fill_acroform
 from pipeline.conductor import InputResult, Intake, read_claimed, read_input, transient_reason
 from pipeline.config import Settings
 from pipeline.errors import DocumentError, RefusedEntryError
@@ -105,6 +107,34 @@ def test_the_same_bytes_again_are_a_duplicate_of_the_first_document(intake: Inta
     assert len(intake.register.list_cases()) == 1
     assert len(list(intake.settings.letters_dir.rglob("*.pdf"))) == 1
     assert len(list((intake.settings.archive / "duplicates").iterdir())) == 2, "duplicates are kept, not deleted"
+
+
+def test_documents_recorded_together_are_committed_together_and_linked_to_each_other(
+    intake: Intake, specs: dict[str, FormSpec], tmp_path: Path
+) -> None:
+    """Documents finished together are recorded in one commit; a 7429 for a person whose application is in the
+    same group is still linked to it."""
+    faker = Faker("sv_SE")
+    faker.seed_instance(77)
+    application, notice = fake_application(faker), fake_notice(faker)
+    notice["patient_personnummer"] = application["personnummer"]
+    forms = [("ansokan-samordning", application, "appearance"), ("fk7429", notice, "need_appearances")]
+    for name, values, mode in forms:
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(fill_acroform(specs[name].blank_path.read_bytes(), specs[name], values, mode))
+        claim_into_work(intake, path, path.name)
+    claim_into_work(intake, OTHER, "other.pdf")
+    commits = []
+    intake.register.db.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    first, second, third = run_pass(intake)
+    intake.register.db.set_trace_callback(None)
+    assert len(commits) == 1, "one transaction for the three documents"
+    assert [r.outcome for r in (first, second, third)] == ["recorded", "recorded", "recorded"]
+    record = intake.register.case(second.cases[0])
+    assert record is not None and record.linked_case_ids == first.cases
+    on_disk = json.loads((intake.settings.cases_dir / f"{second.cases[0]}.json").read_text(encoding="utf-8"))
+    assert on_disk["linked_case_ids"] == first.cases
+    assert {r["state"] for r in ledger(intake)} == {"done"} and not list(intake.settings.work_dir.iterdir())
 
 
 def test_a_crash_after_the_commit_only_moves_the_file_on(intake: Intake) -> None:
