@@ -34,7 +34,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    DirCreatedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 
 from pipeline.conductor import Intake
@@ -74,6 +82,18 @@ class Wake:
         with contextlib.suppress(BlockingIOError):
             while os.read(self._read, 4096):
                 pass
+
+
+# Only what can announce a new file: not opens, reads, writes or deletions (the settle check opens every file, and
+# each claim's rename out of the inbox is an event too). A file being written is seen at its creation and watched
+# until it settles; the periodic rescan catches anything events miss.
+ARRIVALS: list[type[FileSystemEvent]] = [
+    FileCreatedEvent,
+    FileMovedEvent,
+    FileClosedEvent,
+    DirCreatedEvent,
+    DirMovedEvent,
+]
 
 
 class _Events(FileSystemEventHandler):
@@ -281,7 +301,7 @@ def watch(settings: Settings) -> None:
         observer = None
         if settings.intake_mode == "events":
             observer = Observer()
-            observer.schedule(_Events(wake), str(settings.inbox), recursive=True)
+            observer.schedule(_Events(wake), str(settings.inbox), recursive=True, event_filter=ARRIVALS)
             observer.start()
         log.info("watching the inbox", extra={"event": "start"})
         inbox = Inbox(settings, intake.register)
