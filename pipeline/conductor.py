@@ -151,7 +151,8 @@ class _Recording:
     taken: _Taken
     job: Job
     results: list[DocumentResult]
-    files: list[Path] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)  # records written here: their content and folder need an fsync
+    folders: list[Path] = field(default_factory=list)  # records the worker wrote and fsynced: only the rename does
     saved: list[tuple[str | None, str]] = field(default_factory=list)  # per result: person key, the record's JSON
     outcome: Outcome = "recorded"
     reason: str | None = None
@@ -399,21 +400,23 @@ class Intake:
             assert isinstance(job, Job)
             try:
                 if self.register.document(job.sha256) is not None:  # recorded meanwhile: an attachment of a mail
+                    _discard(results)
                     done[id(taken)] = self._duplicate(taken, job.sha256, move)
                 else:
                     ready.append(self._write(taken, job, results, pending))
             except Exception as exc:  # outside the document: disk full, a locked register; tried again later
+                _discard(results)
                 done[id(taken)] = self._postpone(taken, exc)
         try:
             files = [path for r in ready for path in r.files]
-            sync_together(files, [path.parent for path in files])
+            sync_together(files, [path.parent for r in ready for path in [*r.files, *r.folders]])
             with self.register.transaction(durable=True):
                 for r in ready:
                     self._commit(r)
         except Exception as exc:
             for r in ready:
                 done[id(r.taken)] = self._postpone(r.taken, exc)
-            ready = []
+            ready = []  # records already in place stay: the retry writes the same files again
         for r in ready:
             done[id(r.taken)] = self._kept(r, move)
         return [done[id(taken)] for taken, _ in items]
@@ -425,9 +428,14 @@ class Intake:
         r = _Recording(taken, job, results)
         for result in results:
             key = outputs.link(self.register, result, pending)
-            outputs.write_crops(self.settings, result)
-            text = outputs.record_text(result.record)
-            r.files.append(outputs.write_record(self.settings, result.record, sync=False, text=text))
+            changed = outputs.write_crops(self.settings, result) or bool(result.record.linked_case_ids)
+            text = result.record.to_json() if changed or not result.text else result.text
+            if changed:
+                outputs.discard(result.staged)
+            path, unsynced = outputs.place_record(
+                self.settings, result.record, None if changed else result.staged, text
+            )
+            (r.files if unsynced else r.folders).append(path)
             r.saved.append((key, text))
             if key is not None:
                 pending.setdefault(key, []).append(result.record.case_id)
@@ -556,6 +564,11 @@ class Intake:
 
 
 MAX_BACKOFF_SECONDS = 3600.0
+
+
+def _discard(results: list[DocumentResult]) -> None:
+    for result in results:
+        outputs.discard(result.staged)
 
 
 def transient_reason(exc: BaseException) -> str:

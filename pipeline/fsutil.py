@@ -50,6 +50,21 @@ def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
         fsync_dir(path.parent)
 
 
+def write_synced(path: Path, data: bytes) -> None:
+    """A private file written and fsynced, but not renamed into place: for a file that is renamed into place later
+    (a record staged by a worker), where a partial file is never read."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+    try:
+        fd = os.open(path, flags, FILE_MODE)
+    except FileNotFoundError:
+        private_dir(path.parent)
+        fd = os.open(path, flags, FILE_MODE)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def fsync_file(path: Path) -> None:
     _fsync(path, os.O_RDONLY | os.O_NOFOLLOW)
 

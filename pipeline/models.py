@@ -157,6 +157,10 @@ class CaseRecord(BaseModel):
     letters: list[LetterRef] = Field(default_factory=list)
     history: list[HistoryEntry]
 
+    def to_json(self) -> str:
+        """The record as its file and the register keep it."""
+        return self.model_dump_json(indent=2)
+
 
 # --- domain models built from validated values -------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import sqlite3
 import stat
@@ -47,14 +48,16 @@ def link(register: Register, result: DocumentResult, pending: Mapping[str, list[
     return key
 
 
-def write_crops(settings: Settings, result: DocumentResult) -> None:
-    """What the machine saw of each doubtful field, beside the case in review, for the person who resolves it."""
-    if result.record.status is not CaseStatus.REVIEW:
-        return
+def write_crops(settings: Settings, result: DocumentResult) -> bool:
+    """What the machine saw of each doubtful field, beside the case in review, for the person who resolves it.
+    Returns whether the record changed (it names its crops)."""
+    if result.record.status is not CaseStatus.REVIEW or not result.crops:
+        return False
     for name, png in result.crops.items():
         relative = Path("review") / result.record.case_id / f"{name}.png"
         atomic_write(settings.state_dir / relative, png, sync=False)
         result.record.fields[name].crop = relative.as_posix()
+    return True
 
 
 def write_manifest(settings: Settings, sha256: str, manifest: list[ManifestPage]) -> Path:
@@ -71,16 +74,32 @@ def record_path(settings: Settings, record: CaseRecord) -> Path:
     return folder / f"{record.case_id}.json"
 
 
-def record_text(record: CaseRecord) -> str:
-    """The record as JSON: the same text goes to its file and into the register."""
-    return record.model_dump_json(indent=2)
-
-
 def write_record(settings: Settings, record: CaseRecord, *, sync: bool = True, text: str | None = None) -> Path:
     """``sync=False``: the caller makes it durable (``sync_together``) before the register names it."""
     path = record_path(settings, record)
-    atomic_write(path, (text or record_text(record)).encode(), sync=sync)
+    atomic_write(path, (text or record.to_json()).encode(), sync=sync)
     return path
+
+
+def place_record(settings: Settings, record: CaseRecord, staged: Path | None, text: str) -> tuple[Path, bool]:
+    """The record's file as the worker staged it (written and fsynced), renamed into place; or written here if it
+    cannot be renamed (another file system, a folder not made yet). Returns the path and whether its content still
+    needs an fsync; its folder always does (the rename)."""
+    path = record_path(settings, record)
+    if staged is not None:
+        try:
+            os.replace(staged, path)
+            return path, False
+        except OSError:
+            discard(staged)
+    atomic_write(path, text.encode(), sync=False)
+    return path, True
+
+
+def discard(staged: Path | None) -> None:
+    """A staged record that will not be used (a duplicate, a postponed document): it is only a temporary copy."""
+    if staged is not None:
+        staged.unlink(missing_ok=True)
 
 
 def archive_target(settings: Settings, path: Path, sha256: str) -> Path:

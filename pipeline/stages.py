@@ -18,7 +18,7 @@ from pipeline import mail, rules
 from pipeline.document import PdfDocument
 from pipeline.errors import NotSupportedError, UnknownFormError
 from pipeline.formspec import FieldType, FormSpec
-from pipeline.fsutil import atomic_write
+from pipeline.fsutil import atomic_write, write_synced
 from pipeline.letters import LetterContext, render_letter
 from pipeline.limits import Limits
 from pipeline.models import (
@@ -91,6 +91,8 @@ class DocumentResult:
     personnummer: str | None = None  # for linking in the register; never logged
     crops: dict[str, bytes] = field(default_factory=dict)  # PNG of each field that needs a person's eye
     manifest: list[ManifestPage] | None = None  # for the input's first document: what every page of the file is
+    text: str = ""  # the record as JSON, as the worker wrote it
+    staged: Path | None = None  # that file, written and fsynced in the private temporary folder, to be renamed
 
 
 Read = list[DocumentResult] | mail.Unpacked  # what a worker returns: a document's results, or a message's contents
@@ -231,7 +233,18 @@ def conclude(
     crops = crops or {}
     pngs = {name: crops[name]() for name, v in record.fields.items() if not v.accepted and name in crops}
     letters = write_letters(job.outbox, record, render_letters(spec, record, model, on))
-    return DocumentResult(record, letters, personnummer(spec, record), pngs)
+    text = record.to_json()
+    return DocumentResult(record, letters, personnummer(spec, record), pngs, text=text, staged=stage(job, record, text))
+
+
+def stage(job: Job, record: CaseRecord, text: str) -> Path | None:
+    """The worker writes the record's file (fsynced) into the private temporary folder; the service renames it into
+    place once the case is known not to be a duplicate, so serialising and writing it is the worker's work."""
+    if job.tmp_dir is None:
+        return None
+    path = job.tmp_dir / "records" / f"{record.case_id}.json"
+    write_synced(path, text.encode())
+    return path
 
 
 def read_fields(doc: PdfDocument, spec: FormSpec, first: Source) -> dict[str, RawField]:

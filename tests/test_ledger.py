@@ -107,6 +107,7 @@ def test_the_same_bytes_again_are_a_duplicate_of_the_first_document(intake: Inta
     assert len(intake.register.list_cases()) == 1
     assert len(list(intake.settings.letters_dir.rglob("*.pdf"))) == 1
     assert len(list((intake.settings.archive / "duplicates").iterdir())) == 2, "duplicates are kept, not deleted"
+    assert not list(intake.settings.tmp_dir.rglob("*.json")), "no staged record is left over"
 
 
 def test_documents_recorded_together_are_committed_together_and_linked_to_each_other(
@@ -135,6 +136,13 @@ def test_documents_recorded_together_are_committed_together_and_linked_to_each_o
     on_disk = json.loads((intake.settings.cases_dir / f"{second.cases[0]}.json").read_text(encoding="utf-8"))
     assert on_disk["linked_case_ids"] == first.cases
     assert {r["state"] for r in ledger(intake)} == {"done"} and not list(intake.settings.work_dir.iterdir())
+    # The records the worker staged were renamed into place (or, once linked, written again): none is left over.
+    assert not list(intake.settings.tmp_dir.rglob("*.json"))
+    third_record = intake.settings.cases_dir / f"{third.cases[0]}.json"
+    assert (
+        third_record.read_text(encoding="utf-8")
+        == intake.register.db.execute("SELECT record FROM cases WHERE case_id = ?", (third.cases[0],)).fetchone()[0]
+    )
 
 
 def test_a_crash_after_the_commit_only_moves_the_file_on(intake: Intake) -> None:
