@@ -114,6 +114,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="bench")
     parser.add_argument("--documents", type=int, default=1000, help="filled 7429s in the backlog")
     parser.add_argument("--pages", type=int, default=100, help="scanned pages in the backlog (two per application)")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of the service per worker count (median)")
     parser.add_argument("--scans", type=int, default=14, help="scanned applications per quality level (accuracy)")
     args = parser.parse_args()
     specs = load_forms()
@@ -128,9 +129,15 @@ def main() -> int:
         base = baseline(paths)
         shares = stage_shares(paths, specs, root / "stages")
         capacity = [service.parallel_capacity()]
-        notices = {n: service.run_service(paths, len(paths), n, root / f"notices-{n}") for n in (1, 2)}
+        notices: dict[int, list[service.Run]] = {1: [], 2: []}
+        scans_run: dict[int, list[service.Run]] = {1: [], 2: []}
+        for r in range(args.rounds):  # alternating, so a slow spell of the shared machine falls on both
+            for n in (1, 2):
+                notices[n].append(service.run_service(paths, len(paths), n, root / f"notices-{n}-{r}"))
         capacity.append(service.parallel_capacity())
-        scans_run = {n: service.run_service(scanned, 2 * len(scanned), n, root / f"scans-{n}") for n in (1, 2)}
+        for r in range(args.rounds):
+            for n in (1, 2):
+                scans_run[n].append(service.run_service(scanned, 2 * len(scanned), n, root / f"scans-{n}-{r}"))
         capacity.append(service.parallel_capacity())
     total = sum(shares.values())
     print("\nfilled 7429s end to end (read, validate, assess, record, letter)")
@@ -142,14 +149,22 @@ def main() -> int:
     print("\nshare of time per stage (in-process)")
     for name, seconds in sorted(shares.items(), key=lambda kv: -kv[1]):
         print(f"  {name:<42} {seconds / total * 100:5.1f}%  {seconds / len(paths) * 1000:6.2f} ms/document")
+    d = Settings()
+    print(
+        f"\nlimits on in the service runs below (the defaults): worker memory {d.worker_memory_mb} MB, CPU "
+        f"{d.worker_cpu_seconds} s and wall clock {d.worker_wall_seconds:g} s per document; file {d.max_file_bytes} "
+        f"bytes, {d.max_pages} pages, {d.max_page_pixels} pixels a page, {d.max_tiff_frames} TIFF frames, PDF stream "
+        f"{d.max_stream_bytes} bytes, {d.max_pdf_objects} objects, nesting {d.max_nesting}"
+    )
     service.report(
         f"the service (`pipeline watch`), a backlog of {len(paths)} filled 7429s",
         notices,
         "documents",
         sum(capacity[:2]) / 2,
     )
-    met = "met" if notices[2].per_second >= 150 else "NOT met"
-    print(f"  target: at least 150 documents/s with 2 workers -> {met}")
+    two = sorted(r.per_second for r in notices[2])[len(notices[2]) // 2]
+    met = "met" if two >= 150 else "NOT met"
+    print(f"  target: at least 150 documents/s with 2 workers (median) -> {met}")
     service.report(
         f"the service (`pipeline watch`), a backlog of {len(scanned)} scanned applications ({2 * len(scanned)} pages)",
         scans_run,
