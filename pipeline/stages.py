@@ -94,6 +94,19 @@ class DocumentResult:
     text: str = ""  # the record as JSON, as the worker wrote it
     staged: Path | None = None  # that file, written and fsynced in the private temporary folder, to be renamed
 
+    def __getstate__(self) -> dict[str, Any]:
+        """From the worker the record travels as its JSON, parsed again by pydantic-core: several times cheaper for
+        the service than unpickling its models one by one."""
+        state = self.__dict__.copy()
+        if self.text:
+            state["record"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if state["record"] is None:
+            state["record"] = CaseRecord.model_validate_json(state["text"])
+        self.__dict__.update(state)
+
 
 Read = list[DocumentResult] | mail.Unpacked  # what a worker returns: a document's results, or a message's contents
 

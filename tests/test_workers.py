@@ -14,15 +14,17 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from fixtures.limits import long_batch_scan, memory_hungry_scan
+from pipeline.conductor import read_input
 from pipeline.config import Settings
 from pipeline.errors import DocumentError
 from pipeline.formspec import FormSpec
-from pipeline.models import Provenance
+from pipeline.models import CaseRecord, Provenance
 from pipeline.stages import DocumentResult, Job
 from pipeline.validate import DEFAULT_THRESHOLDS
 from pipeline.workers import ProcessRunner, TimeLimitError
@@ -189,3 +191,20 @@ def test_a_document_error_from_a_worker_keeps_its_reason_and_action(runner: Proc
         runner.result(runner.submit(job), job)
     assert caught.value.code == "unreadable_pdf" and "cut off" in caught.value.reason
     assert runner.replaced == 0
+
+
+def test_a_result_crosses_from_the_worker_as_the_record_it_staged(
+    runner: ProcessRunner, settings: Settings, specs: dict[str, FormSpec]
+) -> None:
+    """The record travels as its JSON and is parsed again on this side: what arrives is the record the worker built
+    and staged, field for field, with its letters."""
+    job = replace(_job(NOTICES[0], settings.outbox), tmp_dir=settings.tmp_dir / "w")
+    [result] = runner.result(runner.submit(job), job)
+    assert isinstance(result.record, CaseRecord) and result.record.letters
+    assert result.staged is not None and result.staged.read_text(encoding="utf-8") == result.text
+    assert result.record == CaseRecord.model_validate_json(result.text)
+    assert result.record.to_json() == result.text
+    in_process = read_input(replace(job, tmp_dir=settings.tmp_dir / "here"), specs)
+    assert isinstance(in_process, list)
+    assert in_process[0].record.fields == result.record.fields
+    assert in_process[0].record.assessment == result.record.assessment
