@@ -426,6 +426,7 @@ class Intake:
     ) -> _Recording:
         """Link, crops, the records' files (not yet synced) and a scan batch's manifest; what the input became."""
         r = _Recording(taken, job, results)
+        mine: list[tuple[str, str]] = []  # this input's cases by person: for the inputs after it, once it is written
         for result in results:
             key = outputs.link(self.register, result, pending)
             changed = outputs.write_crops(self.settings, result) or bool(result.record.linked_case_ids)
@@ -438,7 +439,7 @@ class Intake:
             (r.files if unsynced else r.folders).append(path)
             r.saved.append((key, text))
             if key is not None:
-                pending.setdefault(key, []).append(result.record.case_id)
+                mine.append((key, result.record.case_id))
         reasons = [reason for x in results if x.record.assessment for reason in x.record.assessment.reasons]
         manifest = results[0].manifest or []
         stray = [p.page for p in manifest if p.role in ("unassigned", "repeated")]
@@ -450,6 +451,8 @@ class Intake:
         r.outcome = "review" if review else "recorded"
         r.reason = "; ".join(reasons) or None
         r.target = outputs.archive_target(self.settings, taken.given.path, job.sha256)
+        for key, case_id in mine:
+            pending.setdefault(key, []).append(case_id)
         return r
 
     def _commit(self, r: _Recording) -> None:
