@@ -386,7 +386,7 @@ class Intake:
         return self._record(part, results, True)
 
     def _record(self, taken: _Taken, results: list[DocumentResult], move: bool) -> InputResult:
-        return next(iter(self._record_many([(taken, results)], move)))
+        return self._record_many([(taken, results)], move)[0]
 
     def _record_many(self, items: list[tuple[_Taken, list[DocumentResult]]], move: bool) -> list[InputResult]:
         """Records first, made durable together; then one durable commit of every case, document and ledger row;

@@ -26,15 +26,21 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+def _create(path: Path) -> int:
+    """A private file, opened for writing, never through a link. Its folder is made when first needed, not checked
+    before every write."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+    try:
+        return os.open(path, flags, FILE_MODE)
+    except FileNotFoundError:
+        private_dir(path.parent)
+        return os.open(path, flags, FILE_MODE)
+
+
 def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
     """Write to a temporary file beside ``path``, fsync it, rename over ``path``, fsync the folder."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
-    try:
-        fd = os.open(tmp, flags, FILE_MODE)
-    except FileNotFoundError:  # the folder is made when first needed, not checked before every write
-        private_dir(path.parent)
-        fd = os.open(tmp, flags, FILE_MODE)
+    fd = _create(tmp)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -53,13 +59,7 @@ def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
 def write_synced(path: Path, data: bytes) -> None:
     """A private file written and fsynced, but not renamed into place: for a file that is renamed into place later
     (a record staged by a worker), where a partial file is never read."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
-    try:
-        fd = os.open(path, flags, FILE_MODE)
-    except FileNotFoundError:
-        private_dir(path.parent)
-        fd = os.open(path, flags, FILE_MODE)
-    with os.fdopen(fd, "wb") as fh:
+    with os.fdopen(_create(path), "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())

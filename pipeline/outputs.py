@@ -74,10 +74,9 @@ def record_path(settings: Settings, record: CaseRecord) -> Path:
     return folder / f"{record.case_id}.json"
 
 
-def write_record(settings: Settings, record: CaseRecord, *, sync: bool = True, text: str | None = None) -> Path:
-    """``sync=False``: the caller makes it durable (``sync_together``) before the register names it."""
+def write_record(settings: Settings, record: CaseRecord) -> Path:
     path = record_path(settings, record)
-    atomic_write(path, (text or record.to_json()).encode(), sync=sync)
+    atomic_write(path, record.to_json().encode())
     return path
 
 
