@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import itertools
 import logging
 import os
 import secrets
@@ -160,7 +161,7 @@ class _Recording:
 
     @property
     def document_id(self) -> str:
-        return self.results[0].record.document_id
+        return self.results[0].summary.document_id
 
 
 class Intake:
@@ -189,19 +190,18 @@ class Intake:
             if isinstance(taken.item, Job):
                 taken.future = self.run.submit(taken.item)
             window.append(taken)
-            if len(window) >= self.settings.workers * 3:
-                yield from self._finish_ready(window, move)
+            if len(window) >= self.settings.workers * 3 + GROUP:
+                yield from self._finish_ready(window, move, GROUP)
         while window:
             yield from self._finish_ready(window, move)
 
-    def _finish_ready(self, window: deque[_Taken], move: bool) -> Iterator[InputResult]:
-        """Finish the window's head and every document finished behind it, in order. Documents read into records
-        are recorded together: their records made durable side by side (parallel fsyncs share one journal commit),
-        then one durable commit for all of them. With several workers, an fsync and a commit per document made this
-        process the bottleneck."""
+    def _finish_ready(self, window: deque[_Taken], move: bool, group_of: int = 1) -> Iterator[InputResult]:
+        """Finish the window's head and every document finished behind it, in order, once the first ``group_of``
+        are finished. Documents read into records are recorded together: their records made durable side by side
+        (parallel fsyncs share one journal commit), then one durable commit for all of them. With several workers,
+        an fsync and a commit per document made this process the bottleneck."""
+        wait([t.future for t in itertools.islice(window, group_of) if t.future is not None])
         head = window.popleft()
-        if head.future is not None:
-            wait([head.future])
         group = [head]
         while window and self._plain(window[0]):
             group.append(window.popleft())
@@ -244,7 +244,9 @@ class Intake:
         """Read the bytes once; the same bytes seen before (now or in the register) are a duplicate."""
         given, channel, arrival = taken.given, taken.channel, taken.arrival
         received = dt.datetime.now(dt.UTC)
-        if arrival is not None:
+        if given.received_at is not None:  # claimed just now by this process: the row is 'claimed'
+            received = given.received_at
+        elif arrival is not None:
             row = self.register.arrival(arrival)
             if row["state"] in FINAL:  # the ledger was committed, the file had not moved on yet
                 taken.item = self._move_on(given, row)
@@ -428,26 +430,25 @@ class Intake:
         r = _Recording(taken, job, results)
         mine: list[tuple[str, str]] = []  # this input's cases by person: for the inputs after it, once it is written
         for result in results:
-            key = outputs.link(self.register, result, pending)
-            changed = outputs.write_crops(self.settings, result) or bool(result.record.linked_case_ids)
+            key, linked = outputs.link(self.register, result, pending)
+            changed = outputs.write_crops(self.settings, result) or linked
             text = result.record.to_json() if changed or not result.text else result.text
             if changed:
                 outputs.discard(result.staged)
-            path, unsynced = outputs.place_record(
-                self.settings, result.record, None if changed else result.staged, text
-            )
+            summary = result.summary
+            path, unsynced = outputs.place_record(self.settings, summary, None if changed else result.staged, text)
             (r.files if unsynced else r.folders).append(path)
             r.saved.append((key, text))
             if key is not None:
-                mine.append((key, result.record.case_id))
-        reasons = [reason for x in results if x.record.assessment for reason in x.record.assessment.reasons]
+                mine.append((key, summary.case_id))
+        reasons = [reason for x in results for reason in x.summary.reasons]
         manifest = results[0].manifest or []
         stray = [p.page for p in manifest if p.role in ("unassigned", "repeated")]
         if manifest:
             outputs.write_manifest(self.settings, job.sha256, manifest)
         if stray:
             reasons.append(f"Pages {', '.join(map(str, stray))} belong to no form and need a person to look.")
-        review = bool(stray) or any(x.record.status.value == "review" for x in results)
+        review = bool(stray) or any(x.summary.status.value == "review" for x in results)
         r.outcome = "review" if review else "recorded"
         r.reason = "; ".join(reasons) or None
         r.target = outputs.archive_target(self.settings, taken.given.path, job.sha256)
@@ -458,8 +459,8 @@ class Intake:
     def _commit(self, r: _Recording) -> None:
         """Inside the group's transaction."""
         for result, (key, text) in zip(r.results, r.saved, strict=True):
-            self.register.save_case(result.record, key, text)
-        cases = [x.record.case_id for x in r.results]
+            self.register.save_case(result.summary, key, text)
+        cases = [x.summary.case_id for x in r.results]
         reason = r.reason if r.outcome == "review" else None
         self.register.record_document(r.job.sha256, r.document_id, r.job.received_at, r.outcome, reason, cases)
         self._conclude(r.taken, r.outcome, r.target, sha256=r.job.sha256, document_id=r.document_id)
@@ -467,7 +468,7 @@ class Intake:
     def _kept(self, r: _Recording, move: bool) -> InputResult:
         """After the commit: the original moves on. Its move need not be durable: the ledger's final row says where
         it goes, and a file still in the work area after a crash is moved on by the next pass."""
-        cases = [x.record.case_id for x in r.results]
+        cases = [x.summary.case_id for x in r.results]
         try:
             outputs.keep(r.taken.given.path, r.target, move, sync=False)
         except OSError as exc:
@@ -567,6 +568,9 @@ class Intake:
 
 
 MAX_BACKOFF_SECONDS = 3600.0
+# Documents recorded per durable commit while a backlog flows: the window holds this many more than keep the
+# workers busy, so the commit's fsyncs and statements are shared (a lone document is still finished at once).
+GROUP = 8
 
 
 def _discard(results: list[DocumentResult]) -> None:

@@ -6,6 +6,7 @@ variables win over the file.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -138,36 +139,42 @@ class Settings(BaseSettings):
     # Derived locations inside the state folder.
     @property
     def database(self) -> Path:
-        return self.state_dir / "register.sqlite3"
+        return _under(self.state_dir, "register.sqlite3")
 
     @property
     def archive(self) -> Path:
-        return self.state_dir / "archive"
+        return _under(self.state_dir, "archive")
 
     @property
     def quarantine(self) -> Path:
-        return self.state_dir / "quarantine"
+        return _under(self.state_dir, "quarantine")
 
     @property
     def review_dir(self) -> Path:
-        return self.state_dir / "review"
+        return _under(self.state_dir, "review")
 
     @property
     def work_dir(self) -> Path:
-        return self.state_dir / "work"
+        return _under(self.state_dir, "work")
 
     @property
     def tmp_dir(self) -> Path:
         """Temporary files (OCR's among them) stay in the private state folder, never in the shared /tmp."""
-        return self.state_dir / "tmp"
+        return _under(self.state_dir, "tmp")
 
     @property
     def cases_dir(self) -> Path:
-        return self.outbox / "cases"
+        return _under(self.outbox, "cases")
 
     @property
     def letters_dir(self) -> Path:
-        return self.outbox / "letters"
+        return _under(self.outbox, "letters")
+
+
+@functools.lru_cache(maxsize=256)
+def _under(base: Path, name: str) -> Path:
+    """A derived location, made once: the service asks for these for every document."""
+    return base / name
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -6,6 +6,7 @@ is exported from :class:`CaseRecord`.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -160,6 +161,37 @@ class CaseRecord(BaseModel):
     def to_json(self) -> str:
         """The record as its file and the register keep it."""
         return self.model_dump_json(indent=2)
+
+
+@dataclass(frozen=True)
+class RecordSummary:
+    """What the service needs of a record to place and register it: it travels from the worker beside the record's
+    JSON, so the whole record is parsed only where it changes (a link to an earlier case, review crops)."""
+
+    case_id: str
+    document_id: str
+    source_sha256: str
+    form_id: str
+    status: CaseStatus
+    outcome: str | None
+    received_at: str
+    reasons: tuple[str, ...]
+    letters: tuple[tuple[str, str, str], ...]  # path, kind, created at
+
+    @classmethod
+    def of(cls, record: CaseRecord) -> RecordSummary:
+        assessment = record.assessment
+        return cls(
+            record.case_id,
+            record.document_id,
+            record.source_sha256,
+            record.form_id,
+            record.status,
+            assessment.outcome.value if assessment else None,
+            record.received_at.isoformat(),
+            tuple(assessment.reasons) if assessment else (),
+            tuple((x.path, x.kind.value, x.created_at.isoformat()) for x in record.letters),
+        )
 
 
 # --- domain models built from validated values -------------------------------------------------------------------

@@ -18,7 +18,7 @@ from pathlib import Path
 from pipeline.config import Settings
 from pipeline.errors import DocumentError
 from pipeline.fsutil import atomic_write, copy_private, move_entry, move_private
-from pipeline.models import CaseRecord, CaseStatus, HistoryEntry
+from pipeline.models import CaseRecord, CaseStatus, HistoryEntry, RecordSummary
 from pipeline.register import Register
 from pipeline.scan.batch import ManifestPage
 from pipeline.stages import DocumentResult
@@ -33,25 +33,29 @@ def person_key(register: Register, result: DocumentResult) -> str | None:
     return register.person_key(result.personnummer) if result.personnummer else None
 
 
-def link(register: Register, result: DocumentResult, pending: Mapping[str, list[str]] | None = None) -> str | None:
+def link(
+    register: Register, result: DocumentResult, pending: Mapping[str, list[str]] | None = None
+) -> tuple[str | None, bool]:
     """Link a case to the person's earlier cases (a 7429 to the application, or the other way round): those in the
-    register, and ``pending`` ones (by person key) recorded in the same transaction. Returns the person key."""
+    register, and ``pending`` ones (by person key) recorded in the same transaction. Returns the person key and
+    whether the record changed."""
     key = person_key(register, result)
     if key is None:
-        return None
-    earlier = [c for c in [*register.cases_of_person(key), *(pending or {}).get(key, [])] if c != result.record.case_id]
+        return None, False
+    case_id = result.summary.case_id
+    earlier = [c for c in [*register.cases_of_person(key), *(pending or {}).get(key, [])] if c != case_id]
     if earlier:
         result.record.linked_case_ids = earlier
         result.record.history.append(
             HistoryEntry(at=dt.datetime.now(dt.UTC), by="pipeline", event="linked", detail=", ".join(earlier))
         )
-    return key
+    return key, bool(earlier)
 
 
 def write_crops(settings: Settings, result: DocumentResult) -> bool:
     """What the machine saw of each doubtful field, beside the case in review, for the person who resolves it.
     Returns whether the record changed (it names its crops)."""
-    if result.record.status is not CaseStatus.REVIEW or not result.crops:
+    if not result.crops or result.summary.status is not CaseStatus.REVIEW:
         return False
     for name, png in result.crops.items():
         relative = Path("review") / result.record.case_id / f"{name}.png"
@@ -68,7 +72,7 @@ def write_manifest(settings: Settings, sha256: str, manifest: list[ManifestPage]
     return path
 
 
-def record_path(settings: Settings, record: CaseRecord) -> Path:
+def record_path(settings: Settings, record: CaseRecord | RecordSummary) -> Path:
     """Recorded cases go to the outbox for staff; cases awaiting review stay in the state folder."""
     folder = settings.review_dir if record.status is CaseStatus.REVIEW else settings.cases_dir
     return folder / f"{record.case_id}.json"
@@ -80,7 +84,9 @@ def write_record(settings: Settings, record: CaseRecord) -> Path:
     return path
 
 
-def place_record(settings: Settings, record: CaseRecord, staged: Path | None, text: str) -> tuple[Path, bool]:
+def place_record(
+    settings: Settings, record: CaseRecord | RecordSummary, staged: Path | None, text: str
+) -> tuple[Path, bool]:
     """The record's file as the worker staged it (written and fsynced), renamed into place; or written here if it
     cannot be renamed (another file system, a folder not made yet). Returns the path and whether its content still
     needs an fsync; its folder always does (the rename)."""

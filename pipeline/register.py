@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.fsutil import FILE_MODE, private_dir
-from pipeline.models import CaseRecord
+from pipeline.models import CaseRecord, RecordSummary
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -160,10 +160,14 @@ class Register:
             (sha256, document_id, received_at.isoformat(), outcome, reason, json.dumps(case_ids)),
         )
 
-    def save_case(self, record: CaseRecord, person_key: str | None, text: str | None = None) -> None:
-        """``text``: the record's JSON, when the caller has it already (it wrote the record's file)."""
+    def save_case(self, record: CaseRecord | RecordSummary, person_key: str | None, text: str | None = None) -> None:
+        """``text``: the record's JSON, when the caller has it already (it wrote the record's file); with a summary
+        it is required."""
+        if isinstance(record, CaseRecord):
+            text = text or record.model_dump_json()
+            record = RecordSummary.of(record)
+        assert text is not None
         now = dt.datetime.now(dt.UTC).isoformat()
-        outcome = record.assessment.outcome.value if record.assessment else None
         self.db.execute(
             """INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT(case_id) DO UPDATE SET status=excluded.status, outcome=excluded.outcome,
@@ -176,16 +180,16 @@ class Register:
                 record.form_id,
                 person_key,
                 record.status.value,
-                outcome,
-                record.received_at.isoformat(),
+                record.outcome,
+                record.received_at,
                 now,
-                text or record.model_dump_json(),
+                text,
             ),
         )
-        for letter in record.letters:
+        for path, kind, created_at in record.letters:
             self.db.execute(
                 "INSERT OR IGNORE INTO letters (path, case_id, kind, created_at) VALUES (?, ?, ?, ?)",
-                (letter.path, record.case_id, letter.kind.value, letter.created_at.isoformat()),
+                (path, record.case_id, kind, created_at),
             )
 
     # --- the ledger ---------------------------------------------------------------------------------------------
@@ -194,13 +198,15 @@ class Register:
         """Rows of files still in the inbox (received or settled), as the last run left them."""
         return list(self.db.execute("SELECT * FROM ledger WHERE state IN ('received', 'settled') ORDER BY id"))
 
-    def sight(self, inbox_path: str, name: str) -> int:
-        """A file appeared in the inbox (or is still there: a row waiting for it is used again)."""
+    def sight(self, inbox_path: str, name: str) -> tuple[int, str]:
+        """A file appeared in the inbox (or is still there: a row waiting for it is used again). Returns the row's
+        id and when the file was first seen."""
         row = self.db.execute(
-            "SELECT id FROM ledger WHERE inbox_path = ? AND state IN ('received', 'settled')", (inbox_path,)
+            "SELECT id, received_at FROM ledger WHERE inbox_path = ? AND state IN ('received', 'settled')",
+            (inbox_path,),
         ).fetchone()
         if row is not None:
-            return int(row[0])
+            return int(row[0]), str(row[1])
         now = _now()
         cur = self.db.execute(
             "INSERT INTO ledger (state, channel, name, inbox_path, received_at, updated_at) "
@@ -208,7 +214,7 @@ class Register:
             (name, inbox_path, now, now),
         )
         assert cur.lastrowid is not None
-        return cur.lastrowid
+        return cur.lastrowid, now
 
     def forget(self, arrival: int) -> None:
         """A file left the inbox before it was claimed (renamed or taken away by someone): it was never ours."""

@@ -135,8 +135,8 @@ def approve(register: Register, specs: Mapping[str, FormSpec], settings: Setting
     stages.write_letters(settings.outbox, record, stages.render_letters(spec, record, model, today))
     outcome = assessment.outcome.value
     result = stages.DocumentResult(record, personnummer=stages.personnummer(spec, record))
-    outputs.link(register, result)
-    _save(register, settings, record, person=outputs.person_key(register, result))
+    person, _ = outputs.link(register, result)
+    _save(register, settings, record, person=person)
     (settings.review_dir / f"{case_id}.json").unlink(missing_ok=True)
     audit.record(settings.state_dir, "approved", "review approve", case_id=case_id, detail=outcome, by=by)
     return record

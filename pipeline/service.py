@@ -41,6 +41,8 @@ def prepare(settings: Settings) -> None:
         private_dir(folder)
         if stat.S_IMODE(folder.stat().st_mode) != DIR_MODE:  # made before, by hand or with another umask
             os.chmod(folder, DIR_MODE)
+    for shard in range(256):  # the archive's folders by the sha256's first byte, made once rather than per file
+        private_dir(settings.archive / f"{shard:02x}")
 
 
 @contextmanager

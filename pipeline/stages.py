@@ -33,6 +33,7 @@ from pipeline.models import (
     Problem,
     Provenance,
     RawField,
+    RecordSummary,
     Severity,
     Source,
     Status,
@@ -57,6 +58,7 @@ class Input:
     path: Path
     name: str
     arrival: int | None = None  # its ledger row, when the service claimed it just now
+    received_at: dt.datetime | None = None  # that row's, so it need not be looked up again
 
 
 @dataclass(frozen=True)
@@ -94,18 +96,32 @@ class DocumentResult:
     text: str = ""  # the record as JSON, as the worker wrote it
     staged: Path | None = None  # that file, written and fsynced in the private temporary folder, to be renamed
 
+    @property
+    def summary(self) -> RecordSummary:
+        """What registering the record needs; from the record itself once that is at hand."""
+        if "record" in self.__dict__:
+            return RecordSummary.of(self.record)
+        summary: RecordSummary = self.__dict__["_summary"]
+        return summary
+
     def __getstate__(self) -> dict[str, Any]:
-        """From the worker the record travels as its JSON, parsed again by pydantic-core: several times cheaper for
-        the service than unpickling its models one by one."""
+        """From the worker the record travels as its JSON and a summary: the service parses the JSON (with
+        pydantic-core) only if it must change the record, which most documents never need."""
         state = self.__dict__.copy()
         if self.text:
-            state["record"] = None
+            state["_summary"] = RecordSummary.of(self.record)
+            del state["record"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        if state["record"] is None:
-            state["record"] = CaseRecord.model_validate_json(state["text"])
         self.__dict__.update(state)
+
+    def __getattr__(self, name: str) -> Any:
+        """Only for a record that came as JSON and is needed after all: parsed once, on first use."""
+        if name != "record" or "text" not in self.__dict__:
+            raise AttributeError(name)
+        record = self.__dict__["record"] = CaseRecord.model_validate_json(self.__dict__["text"])
+        return record
 
 
 Read = list[DocumentResult] | mail.Unpacked  # what a worker returns: a document's results, or a message's contents

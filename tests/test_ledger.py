@@ -63,7 +63,7 @@ def claim_into_work(intake: Intake, source: Path, name: str = "given.pdf") -> In
     """As the service claims: a ledger row, then the file in the work area."""
     inbox = intake.settings.inbox / name
     shutil.copy(source, inbox)
-    arrival = intake.register.sight(name, name)
+    arrival, _ = intake.register.sight(name, name)
     work_name = f"w{arrival:04d}.pdf"
     intake.register.claim(arrival, work_name)
     os.rename(inbox, intake.settings.work_dir / work_name)

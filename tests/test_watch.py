@@ -269,7 +269,7 @@ def test_a_restart_finishes_claimed_work_once(
     settings.work_dir.mkdir(parents=True)
     settings.inbox.mkdir(parents=True)
     register = Register(settings.database)
-    arrival = register.sight("claimed.pdf", "claimed.pdf")
+    arrival, _ = register.sight("claimed.pdf", "claimed.pdf")
     register.claim(arrival, "0123456789abcdef.pdf")
     register.close()
     shutil.copy(fk / "notice-01-appearance.pdf", settings.work_dir / "0123456789abcdef.pdf")
