@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import logging
 import math
 import multiprocessing
@@ -89,6 +90,16 @@ class WorkerCrashError(DocumentError):
     )
 
 
+class OutsideDocumentError(OSError):
+    """A write failed for a reason outside the document (the disk is full): sent to the service as the bare error
+    number, which postpones the document (failed-transient, tried again after a back-off) instead of quarantining
+    it. The file name is left out: it is the worker's, and the service has no use for it."""
+
+
+# Errors of the disk, not the document, when a worker writes a letter or a staged record.
+OUTSIDE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
 class WorkerStartError(PipelineError):
     """Not a document's fault: the service cannot read anything until this is fixed."""
 
@@ -135,6 +146,10 @@ def _run(job: Job) -> Read:
         return read_input(job, _SPECS)
     except DocumentError:
         raise
+    except OSError as exc:
+        if exc.errno in OUTSIDE_ERRNOS:  # the disk, not the document: the service tries it again later
+            raise OutsideDocumentError(exc.errno, os.strerror(exc.errno)) from None
+        raise InternalError(f"Unexpected {type(exc).__name__} while reading the document.") from exc
     except MemoryError as exc:
         raise MemoryLimitError(
             f"Reading the document needed more memory than allowed (the limit is {_MEMORY_MB} MB)."
@@ -165,7 +180,7 @@ def _serve(conn: Connection, forms_dir: Path, memory_mb: int, cpu_seconds: int, 
             return
         try:
             answer: tuple[str, Any, int] = ("ok", _run(job), _peak_kb())
-        except DocumentError as exc:
+        except (DocumentError, OutsideDocumentError) as exc:
             exc.__cause__ = exc.__context__ = None  # the chain stays here: it may quote document content
             answer = ("error", exc, _peak_kb())
         try:

@@ -2,13 +2,14 @@
 # Set up what is missing on a Debian machine: system packages, then the project's virtual environment.
 #   scripts/setup.sh          what `make run` needs (OCR engine with Swedish, a Unicode font for letters)
 #   scripts/setup.sh --dev    also what the tests and fixtures use (pdftk, qpdf, poppler, handwriting fonts,
-#                             Dovecot and openssl for the IMAP tests)
+#                             Dovecot and openssl for the IMAP tests, util-linux's unshare and mount for the
+#                             full-disk test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(tesseract-ocr tesseract-ocr-swe tesseract-ocr-eng fonts-dejavu-core)
 if [[ "${1:-}" == "--dev" ]]; then
-  packages+=(pdftk-java qpdf poppler-utils fonts-comic-neue fonts-humor-sans fonts-dkg-handwriting dovecot-imapd openssl)
+  packages+=(pdftk-java qpdf poppler-utils fonts-comic-neue fonts-humor-sans fonts-dkg-handwriting dovecot-imapd openssl util-linux mount)
 fi
 python=${PYTHON:-python3}
 if ! "$python" -c 'import venv, ensurepip' 2>/dev/null; then
