@@ -152,8 +152,8 @@ class _Recording:
     taken: _Taken
     job: Job
     results: list[DocumentResult]
-    files: list[Path] = field(default_factory=list)  # records written here: their content and folder need an fsync
-    folders: list[Path] = field(default_factory=list)  # records the worker wrote and fsynced: only the rename does
+    files: list[Path] = field(default_factory=list)  # records and crops written here: content and folder need an fsync
+    folders: list[Path] = field(default_factory=list)  # entries new in their folder, content already durable
     saved: list[tuple[str | None, str]] = field(default_factory=list)  # per result: person key, the record's JSON
     outcome: Outcome = "recorded"
     reason: str | None = None
@@ -431,7 +431,10 @@ class Intake:
         mine: list[tuple[str, str]] = []  # this input's cases by person: for the inputs after it, once it is written
         for result in results:
             key, linked = outputs.link(self.register, result, pending)
-            changed = outputs.write_crops(self.settings, result) or linked
+            crops = outputs.write_crops(self.settings, result)
+            r.files.extend(crops)
+            r.folders.extend(crop.parent for crop in crops)  # the case's crop folder is new in review/
+            changed = bool(crops) or linked
             text = result.record.to_json() if changed or not result.text else result.text
             if changed:
                 outputs.discard(result.staged)

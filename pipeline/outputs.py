@@ -52,16 +52,19 @@ def link(
     return key, bool(earlier)
 
 
-def write_crops(settings: Settings, result: DocumentResult) -> bool:
-    """What the machine saw of each doubtful field, beside the case in review, for the person who resolves it.
-    Returns whether the record changed (it names its crops)."""
+def write_crops(settings: Settings, result: DocumentResult) -> list[Path]:
+    """What the machine saw of each doubtful field, beside the case in review, for the person who resolves it; the
+    record then names its crops. Returns the files written (not yet synced: the caller syncs them with the record,
+    before the commit, so a record never names a crop that a power cut took)."""
     if not result.crops or result.summary.status is not CaseStatus.REVIEW:
-        return False
+        return []
+    written = []
     for name, png in result.crops.items():
         relative = Path("review") / result.record.case_id / f"{name}.png"
         atomic_write(settings.state_dir / relative, png, sync=False)
         result.record.fields[name].crop = relative.as_posix()
-    return True
+        written.append(settings.state_dir / relative)
+    return written
 
 
 def write_manifest(settings: Settings, sha256: str, manifest: list[ManifestPage]) -> Path:
