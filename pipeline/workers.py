@@ -122,7 +122,9 @@ def _init(forms_dir: Path, memory_mb: int, cpu_seconds: int, log_level: int) -> 
     """Runs once per worker: limits first, then load what every document needs."""
     global _SPECS, _CPU_SECONDS, _MEMORY_MB
     _die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the service decides what stops
+    # Ctrl-C and a group's SIGTERM reach the workers too; the service decides what stops (see pipeline._forkserver).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logs.configure(logging.getLevelName(log_level))
     os.environ["OMP_THREAD_LIMIT"] = "1"  # tesseract's own threading is slower on a small machine
     limit = memory_mb * 1024 * 1024
@@ -276,7 +278,7 @@ class ProcessRunner:
         ctx = multiprocessing.get_context("forkserver")
         assert isinstance(ctx, ForkServerContext)
         # The forkserver imports the heavy modules once; a replacement worker is a fork of it, ready in a moment.
-        ctx.set_forkserver_preload(["pipeline.workers"])
+        ctx.set_forkserver_preload(["pipeline.workers", "pipeline._forkserver"])
         self._ctx = ctx
         self._args = (forms_dir, memory_mb, cpu_seconds, logging.getLogger("pipeline").getEffectiveLevel())
         self._memory_mb, self._cpu_seconds, self._wall_seconds = memory_mb, cpu_seconds, wall_seconds

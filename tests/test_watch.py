@@ -94,14 +94,19 @@ def test_dropped_files_become_records_and_letters(service: subprocess.Popen[str]
 class Service:
     """A `pipeline watch` process on the test's folders; its log goes to a file (a pipe nobody reads could fill)."""
 
-    def __init__(self, env: dict[str, str], settings: Settings, **overrides: str) -> None:
+    def __init__(self, env: dict[str, str], settings: Settings, *, own_group: bool = False, **overrides: str) -> None:
         self.settings = settings
         self.log = settings.inbox.parent / f"service-{time.monotonic_ns()}.log"
         settings.inbox.mkdir(parents=True, exist_ok=True)
         extra = {f"PIPELINE_{k.upper()}": v for k, v in {"settle_seconds": "0.3", **overrides}.items()}
         with self.log.open("w") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "pipeline", "watch"], cwd=ROOT, text=True, env=env | extra, stderr=log
+                [sys.executable, "-m", "pipeline", "watch"],
+                cwd=ROOT,
+                text=True,
+                env=env | extra,
+                stderr=log,
+                start_new_session=own_group,  # a process group of its own, to be signalled as a whole
             )
         assert wait_for(lambda: "watching the inbox" in self.logs() or self.proc.poll() is not None, 60)
         assert self.proc.poll() is None, self.logs()
@@ -312,6 +317,29 @@ def test_sigterm_stops_intake_finishes_what_is_in_hand_and_nothing_is_lost(
     assert wait_for(lambda: len(final(settings)) == 8, 90), resumed.logs()
     assert resumed.stop() == 0
     assert len({r["sha256"] for r in final(settings)}) == 8
+
+
+def test_sigterm_to_the_whole_process_group_still_finishes_the_documents_with_the_workers(
+    env: dict[str, str], settings: Settings
+) -> None:
+    """systemd's default stop (``KillMode=control-group``) and ``kill -TERM -PGID`` signal the forkserver and the
+    workers too. They ignore it: the service finishes what the workers hold instead of losing it mid-document."""
+    service = Service(env, settings, own_group=True, workers="2")
+    try:
+        scans = sorted((FIXTURES / "scans" / "ansokan-samordning").glob("*.pdf"))[:6]
+        for n, source in enumerate(scans):
+            shutil.copy(source, settings.inbox / f"{n}.pdf")
+        assert wait_for(lambda: any(r["state"] == "claimed" for r in ledger(settings)), 60), service.logs()
+        os.killpg(service.proc.pid, signal.SIGTERM)
+        assert service.proc.wait(timeout=120) == 0, service.logs()
+    finally:
+        service.kill()
+    rows = ledger(settings)
+    finished = [r for r in rows if r["state"] in ("done", "review")]
+    assert finished and not [r for r in rows if r["state"] in ("failed_transient", "quarantined")], rows
+    assert "worker replaced" not in service.logs()
+    claimed = [r for r in rows if r["state"] == "claimed"]
+    assert len(finished) + len(claimed) + len(list(settings.inbox.iterdir())) == len(scans) == 6
 
 
 def test_an_inbox_on_another_file_system_is_claimed_through_its_staging_folder(

@@ -1,0 +1,11 @@
+"""Imported only by the workers' forkserver (a preload of :class:`pipeline.workers.ProcessRunner`).
+
+A stop signal sent to the whole process group (systemd's default ``KillMode=control-group``, ``kill -TERM -PGID``)
+reaches the forkserver and the workers too. The forkserver's death would kill every worker mid-document (they die
+with their parent), so it ignores ``SIGTERM``, and the workers inherit that: the service alone decides, finishes
+the documents in flight, and closes the workers. The forkserver still exits when the service does.
+"""
+
+import signal
+
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
