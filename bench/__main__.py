@@ -114,7 +114,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="bench")
     parser.add_argument("--documents", type=int, default=1000, help="filled 7429s in the backlog")
     parser.add_argument("--pages", type=int, default=100, help="scanned pages in the backlog (two per application)")
-    parser.add_argument("--rounds", type=int, default=3, help="runs of the service per worker count (median)")
+    parser.add_argument("--rounds", type=int, default=5, help="runs of the service per worker count (median)")
     parser.add_argument("--scans", type=int, default=14, help="scanned applications per quality level (accuracy)")
     args = parser.parse_args()
     specs = load_forms()
