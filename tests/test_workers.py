@@ -24,7 +24,7 @@ from pipeline.conductor import read_input
 from pipeline.config import Settings
 from pipeline.errors import DocumentError
 from pipeline.formspec import FormSpec
-from pipeline.models import CaseRecord, Provenance
+from pipeline.models import CaseRecord, Provenance, RecordSummary
 from pipeline.stages import DocumentResult, Job
 from pipeline.validate import DEFAULT_THRESHOLDS
 from pipeline.workers import ProcessRunner, TimeLimitError
@@ -196,11 +196,15 @@ def test_a_document_error_from_a_worker_keeps_its_reason_and_action(runner: Proc
 def test_a_result_crosses_from_the_worker_as_the_record_it_staged(
     runner: ProcessRunner, settings: Settings, specs: dict[str, FormSpec]
 ) -> None:
-    """The record travels as its JSON and is parsed again on this side: what arrives is the record the worker built
-    and staged, field for field, with its letters."""
+    """The record travels as its JSON and a summary; it is parsed on this side only when asked for: what arrives is
+    the record the worker built and staged, field for field, with its letters."""
     job = replace(_job(NOTICES[0], settings.outbox), tmp_dir=settings.tmp_dir / "w")
     [result] = runner.result(runner.submit(job), job)
+    summary = result.summary
+    assert "record" not in vars(result), "registering a result needs only its summary: the record is not parsed yet"
     assert isinstance(result.record, CaseRecord) and result.record.letters
+    assert summary == RecordSummary.of(result.record) == result.summary
+    assert [path for path, _, _ in summary.letters] == result.letters
     assert result.staged is not None and result.staged.read_text(encoding="utf-8") == result.text
     assert result.record == CaseRecord.model_validate_json(result.text)
     assert result.record.to_json() == result.text
