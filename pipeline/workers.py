@@ -27,6 +27,7 @@ import multiprocessing
 import os
 import queue
 import resource
+import select
 import signal
 import threading
 from collections import deque
@@ -214,6 +215,8 @@ class _Stopped(Exception):
 class _Worker:
     def __init__(self, ctx: ForkServerContext, args: tuple[Any, ...]) -> None:
         self.conn, child = ctx.Pipe()
+        self._answers = select.poll()  # kept: Connection.poll builds a selector for every call
+        self._answers.register(self.conn.fileno(), select.POLLIN)
         self.process = ctx.Process(target=_serve, args=(child, *args), daemon=True, name="pipeline-worker")
         self.process.start()
         child.close()
@@ -236,7 +239,7 @@ class _Worker:
     def answer(self, wall_seconds: float) -> tuple[str, Any]:
         """The answer to the oldest job handed over, waited for at most ``wall_seconds``."""
         try:
-            if not self.conn.poll(wall_seconds):
+            if not self._answers.poll(math.ceil(wall_seconds * 1000)):  # readable, or the worker hung up
                 self.stop(kill=True)
                 raise _Stopped(self.process.exitcode, overran=True)
             kind, payload, peak = self.conn.recv()
