@@ -39,17 +39,19 @@ class JsonLines(logging.Formatter):
 
 
 class LibraryMessage(logging.Filter):
-    """pypdf and pdfminer warn with document content (a field's value, a string they could not decode): keep only
-    which library warned, and at what level."""
+    """pypdf and pdfminer warn with document content (a field's value, a string they could not decode), watchdog
+    with file names: keep only which library warned, and at what level."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = f"{record.name} reported a problem in a document ({record.levelname.lower()})"
+        about = " in a document" if record.name.split(".")[0] in DOCUMENT_LIBRARIES else ""
+        record.msg = f"{record.name} reported a problem{about} ({record.levelname.lower()})"
         record.args = ()
         record.exc_info = None
         return True
 
 
-LIBRARIES = ("pypdf", "pdfminer", "pdfplumber", "PIL", "reportlab", "watchdog", "py.warnings")
+DOCUMENT_LIBRARIES = ("pypdf", "pdfminer", "pdfplumber", "PIL", "reportlab")
+LIBRARIES = (*DOCUMENT_LIBRARIES, "watchdog", "py.warnings")
 
 
 def configure(level: str = "INFO") -> None:

@@ -329,6 +329,9 @@ def watch(settings: Settings) -> None:
             if poller is not None:
                 poller.close()
             if observer is not None:
+                # An event that arrives while the observer stops makes watchdog log an error about its own stopped
+                # thread; nothing is lost (the ledger and the next listing have every file), so it is not logged.
+                logging.getLogger("watchdog").setLevel(logging.CRITICAL)
                 observer.stop()
                 observer.join()
             gc.unfreeze()  # the interpreter's exit collects them again (nanobind would report them as leaked)

@@ -81,6 +81,25 @@ def test_an_exception_that_reaches_a_log_brings_its_type_not_its_text() -> None:
     assert "Nguyễn" not in out and PNR not in out and PNR[-4:] not in out
 
 
+@pytest.mark.parametrize(
+    ("library", "says"),
+    [
+        ("pypdf._reader", "pypdf._reader reported a problem in a document (error)"),
+        ("watchdog.observers.inotify", "watchdog.observers.inotify reported a problem (error)"),
+    ],
+)
+def test_a_library_error_keeps_only_who_reported_it(library: str, says: str) -> None:
+    """A parser's message may quote a field, watchdog's a file name: neither is logged; only a document parser's
+    is said to be about a document."""
+    stream = io.StringIO()
+    logs.configure("INFO")
+    logging.getLogger(library.split(".")[0]).handlers[0].setStream(stream)  # type: ignore[attr-defined]
+    logging.getLogger(library).error("could not decode %s in /inbox/Nguyễn %s.pdf", "Ödegård", PNR)
+    [line] = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert line["message"] == says and line["level"] == "error"
+    assert "Nguyễn" not in stream.getvalue() and "Ödegård" not in stream.getvalue() and PNR not in stream.getvalue()
+
+
 # --- the whole pipeline over the fixtures ---------------------------------------------------------------------
 
 
