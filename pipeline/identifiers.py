@@ -120,7 +120,9 @@ def normalise_date(raw: str) -> str:
 
 
 def normalise_phone(raw: str) -> str:
-    """Keep a leading + and the digits; a Swedish number has 7 to 13 digits after its prefix."""
+    """Keep a leading + and the digits; a Swedish number has 7 to 13 digits after its prefix. Without a +, a number
+    that can be dialled starts with 0 (an area code, 07 for a mobile, or 00 before a country code): 46701234567 is
+    a +46 number whose + was lost (a scan often loses it), never accepted as it stands."""
     text = raw.strip()
     if not re.fullmatch(r"\+?[\d\s\-()/]+", text):
         raise ValueError("telefonnumret får bara innehålla siffror, mellanslag, bindestreck och +")
@@ -128,6 +130,8 @@ def normalise_phone(raw: str) -> str:
     plus = text.startswith("+")
     if not 7 <= len(digits) <= 15:
         raise ValueError("telefonnumret har för få eller för många siffror")
+    if not plus and not digits.startswith("0"):
+        raise ValueError("telefonnumret ska börja med 0, eller med + och landsnumret")
     return ("+" if plus else "") + digits
 
 

@@ -130,6 +130,11 @@ def test_dates_reject(raw: str) -> None:
 def test_phone_and_email() -> None:
     assert ids.normalise_phone("070-123 45 67") == "0701234567"
     assert ids.normalise_phone("+46 70 123 45 67") == "+46701234567"
+    assert ids.normalise_phone("0046 70 123 45 67") == "0046701234567"
+    with pytest.raises(ValueError, match="börja med 0"):
+        ids.normalise_phone("46 70 123 45 67")  # a +46 number whose + was lost: not dialable as it stands
+    with pytest.raises(ValueError, match="börja med 0"):
+        ids.normalise_phone("70 123 45 67")
     with pytest.raises(ValueError):
         ids.normalise_phone("ring mig")
     assert ids.normalise_email(" Anna.Berg@Region.SE ") == "Anna.Berg@region.se"
