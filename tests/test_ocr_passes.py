@@ -48,27 +48,37 @@ def test_pytesseract_reads_as_tesserocr_does(
 class TwoModels:
     """An engine whose models read the sheet as told: to test how two readings are combined, not tesseract."""
 
-    def __init__(self, readings: dict[str, str]) -> None:
+    def __init__(self, readings: dict[str, str], confidence: float = 0.93) -> None:
         self.readings = readings
+        self.confidence = confidence
         self.calls: list[tuple[str | None, str]] = []
 
     def words(self, image: Image.Image, charset: str | None = None, model: str = "swe") -> list[Word]:
         self.calls.append((charset, model))
-        return [Word(self.readings[model], 0.93, zonal.GAP, zonal.GAP, 40, 20, (1, 1, 1))]
+        return [Word(self.readings[model], self.confidence, zonal.GAP, zonal.GAP, 40, 20, (1, 1, 1))]
 
 
 @pytest.mark.parametrize(
-    ("swe", "eng", "confidence"),
-    [("12345", "123 45", 0.93), ("47065", "97065", zonal.DISAGREE)],
-    ids=["agree", "differ"],
+    ("field", "swe", "eng", "engine", "confidence"),
+    [
+        ("postnummer", "12345", "123 45", 0.2, 0.2),
+        ("postnummer", "47065", "97065", 0.93, zonal.DISAGREE),
+        ("personnummer", "19811218-9876", "198112189876", 0.2, zonal.AGREED),
+        ("telefon", "0701740665", "070 174 06 65", 0.2, 0.2),
+        ("telefon", "0701740665", "0701740666", 0.93, zonal.DISAGREE),
+    ],
+    ids=["postnummer-agrees", "differ", "personnummer-agrees", "phone-agrees", "phone-differs"],
 )
 def test_digits_count_only_where_two_models_agree(
-    specs: dict[str, FormSpec], swe: str, eng: str, confidence: float
+    specs: dict[str, FormSpec], field: str, swe: str, eng: str, engine: float, confidence: float
 ) -> None:
-    postnummer = next(f for f in specs["ansokan-samordning"].fields if f.name == "postnummer")
-    engine = TwoModels({"swe": swe, "eng": eng})
+    """Agreement stands for the engine's confidence only where a check digit catches a slip (a personnummer); a
+    postnummer or telephone number keeps the engine's own, and two readings that differ are never trusted, however
+    confident."""
+    spec = next(f for f in specs["ansokan-samordning"].fields if f.name == field)
+    models = TwoModels({"swe": swe, "eng": eng}, confidence=engine)
     crop = np.full((30, 80), 255, np.uint8)
     crop[10:20, 10:70] = 0
-    [(name, value)] = zonal._read_texts([(postnummer, crop)], engine).items()
-    assert name == "postnummer" and value.value == swe and value.confidence == confidence
-    assert engine.calls == [(zonal.DIGIT_PASS.charset, "swe"), (zonal.DIGIT_PASS.charset, "eng")]  # one sheet each
+    [(name, value)] = zonal._read_texts([(spec, crop)], models).items()
+    assert name == field and value.value == swe.replace(" ", "") and value.confidence == confidence
+    assert models.calls == [(zonal.DIGIT_PASS.charset, "swe"), (zonal.DIGIT_PASS.charset, "eng")]  # one sheet each
