@@ -441,7 +441,6 @@ class ProcessRunner:
             try:
                 kind, payload = worker.answer(self._wall_seconds)
             except _Stopped as stopped:
-                self._replace(index, document_id, "time_limit" if stopped.overran else f"exit {stopped.exitcode}")
                 error: DocumentError | None
                 if stopped.overran:
                     error = TimeLimitError(
@@ -449,10 +448,8 @@ class ProcessRunner:
                     )
                 else:
                     error = _death_error(stopped.exitcode, self._memory_mb, self._cpu_seconds, last=attempt == 2)
-                again = [*([] if error is not None else [entry]), *sent]
-                sent.clear()
-                if again:
-                    self._send(index, again, sent)
+                why = "time_limit" if stopped.overran else f"exit {stopped.exitcode}"
+                self._replace(index, document_id, why, [*([] if error is not None else [entry]), *sent], sent)
                 if error is not None:
                     raise error from None
                 sent.popleft()  # ``entry`` again, answered next
@@ -460,11 +457,7 @@ class ProcessRunner:
             self._note_peak(worker)
             if kind == "error":
                 if isinstance(payload, MemoryLimitError):  # the worker leaves after this; start afresh
-                    self._replace(index, document_id, "memory_limit")
-                    again = list(sent)
-                    sent.clear()
-                    if again:
-                        self._send(index, again, sent)
+                    self._replace(index, document_id, "memory_limit", list(sent), sent)
                 raise payload
             read: Read = payload
             return read
@@ -474,8 +467,10 @@ class ProcessRunner:
         with self._lock:
             self._peaks[worker.pid] = max(self._peaks.get(worker.pid, 0), worker.peak_kb)
 
-    def _replace(self, index: int, document_id: str, why: str) -> None:
-        """The slot's worker is stopped (killed if need be); the next document starts a new one."""
+    def _replace(self, index: int, document_id: str, why: str, unstarted: list[_Sent], sent: deque[_Sent]) -> None:
+        """The slot's worker is stopped (killed if need be); the documents it had not started (``unstarted``, which
+        become ``sent``) go to a new one, in order. With none, the next document starts a new one."""
+        sent.clear()
         worker = self._workers[index]
         self._workers[index] = None
         if worker is not None:
@@ -486,6 +481,8 @@ class ProcessRunner:
         log.warning(
             "worker replaced (%s)", why, extra={"document_id": document_id, "event": "worker_replaced", "code": why}
         )
+        if unstarted:
+            self._send(index, unstarted, sent)
 
     def close(self) -> None:
         """Queued documents that no worker has started are cancelled; each worker finishes the ones in its hands
