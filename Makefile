@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: run test lint bench fixtures forms setup setup-dev clean
+.PHONY: run test lint bench fixtures forms glyphs setup setup-dev clean
 
 setup:
 	scripts/setup.sh
@@ -22,7 +22,7 @@ test: setup-dev lint
 lint: setup-dev
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/mypy pipeline fixtures bench
+	.venv/bin/mypy pipeline fixtures bench scripts
 
 ## make bench: throughput and time per stage, against a baseline measured in the same run.
 bench: setup-dev
@@ -30,6 +30,10 @@ bench: setup-dev
 
 fixtures: setup-dev
 	$(PY) -m fixtures.generate
+
+## make glyphs: train the per-character digit reader again (pipeline/scan/glyphs.npz) from the fonts set-up installs.
+glyphs: setup-dev
+	$(PY) -m scripts.train_glyphs
 
 forms: setup
 	$(PY) -m pipeline forms build

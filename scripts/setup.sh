@@ -10,6 +10,10 @@ cd "$(dirname "$0")/.."
 packages=(tesseract-ocr tesseract-ocr-swe tesseract-ocr-eng fonts-dejavu-core)
 if [[ "${1:-}" == "--dev" ]]; then
   packages+=(pdftk-java qpdf poppler-utils fonts-comic-neue fonts-humor-sans fonts-dkg-handwriting dovecot-imapd openssl util-linux mount)
+  # Hands the per-character digit reader learns from (make glyphs); never the fixtures' fonts above.
+  packages+=(fonts-breip fonts-bwht fonts-femkeklaver fonts-klee fonts-kristi fonts-rufscript fonts-tomsontalks
+    fonts-sjfonts fonts-tlwg-purisa-ttf fonts-yusei-magic fonts-kiloji fonts-opendyslexic fonts-jura
+    fonts-gnutypewriter fonts-liberation fonts-freefont-ttf fonts-urw-base35)
 fi
 python=${PYTHON:-python3}
 if ! "$python" -c 'import venv, ensurepip' 2>/dev/null; then
