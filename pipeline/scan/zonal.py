@@ -185,9 +185,10 @@ DISAGREE = 0.5  # confidence of a value two models read differently: below every
 AGREED = 0.95
 AGREEMENT_TRUSTED = {FieldType.PERSONNUMMER}
 # The per-character reader fails differently from tesseract (it sees one character at a time, and learnt from other
-# hands): where it reads, sure of every character, the digits tesseract read, the value is trusted whatever its type.
-# Where it is sure of different digits, the value is not, however sure tesseract is. Calibrated on scans of other
-# seeds than the bench's (2,100 digit fields over three quality levels: 0 agreed readings wrong).
+# hands): where it reads, sure of every character, the digits one of tesseract's models read, that reading is trusted
+# whatever its type; where it is sure of other digits, none is, however sure tesseract is. Calibrated on scans of other
+# seeds than the bench's (12 and 13, 180 applications over three quality levels): 590 of 839 digit fields accepted,
+# none wrong.
 GLYPHS_SURE = 0.8
 # Swedish's character set has no '@'; addresses are ASCII in practice, so e-mail reads with English, ASCII only.
 EMAIL_PASS = Pass(model="eng", charset=string.ascii_letters + string.digits + ".@-_+")
@@ -246,23 +247,25 @@ def _read_sheet(texts: list[tuple[FieldSpec, np.ndarray]], engine: OcrEngine, ho
         if checks is not None:
             second = _field_value(fs, [w for w in checks if top <= w.top + w.height / 2 < bottom])
         glyphs = read_digits(crops[fs.name]) if how.glyphs else None
-        out[fs.name] = value.model_copy(update={"confidence": _weighed(fs, value, second, glyphs)})
+        out[fs.name] = _vote(fs, value, second, glyphs)
     return out
 
 
-def _weighed(fs: FieldSpec, value: RawField, second: RawField | None, glyphs: Reading | None) -> float:
-    """The value's confidence once the other readers of the same ink have had their say."""
-    key = _key(value.value)
+def _vote(fs: FieldSpec, value: RawField, second: RawField | None, glyphs: Reading | None) -> RawField:
+    """The value once the other readers of the same ink have had their say: where the per-character reader is sure,
+    the tesseract reading it confirms (the first model's, else the second's) is trusted, and one it does not confirm
+    is not; where it is not sure, tesseract's two models decide as before."""
     if glyphs is not None and glyphs.confidence >= GLYPHS_SURE:
-        if value.value and key == _key(glyphs.text):
-            return max(value.confidence, AGREED)
-        return min(value.confidence, DISAGREE)
+        for reading in (value, second):
+            if reading is not None and reading.value and _key(reading.value) == _key(glyphs.text):
+                return reading.model_copy(update={"confidence": max(reading.confidence, AGREED)})
+        return value.model_copy(update={"confidence": min(value.confidence, DISAGREE)})
     if second is not None:
-        if key != _key(second.value):
-            return min(value.confidence, DISAGREE)
+        if _key(value.value) != _key(second.value):
+            return value.model_copy(update={"confidence": min(value.confidence, DISAGREE)})
         if value.value and fs.type in AGREEMENT_TRUSTED:
-            return max(value.confidence, AGREED)
-    return value.confidence
+            return value.model_copy(update={"confidence": max(value.confidence, AGREED)})
+    return value
 
 
 def _key(value: object) -> str:
