@@ -50,16 +50,22 @@ def test_pytesseract_reads_as_tesserocr_does(
 
 
 class TwoModels:
-    """An engine whose models read the sheet as told: to test how two readings are combined, not tesseract."""
+    """An engine whose models read the sheet as told: to test how readings are combined, not tesseract. The first
+    model's reading of the shrunk sheet is ``readings["small"]`` (the first model's own reading if not given)."""
 
     def __init__(self, readings: dict[str, str], confidence: float = 0.93) -> None:
         self.readings = readings
         self.confidence = confidence
-        self.calls: list[tuple[str | None, str]] = []
+        self.calls: list[tuple[str | None, str, float]] = []
+        self.height: int | None = None
 
     def words(self, image: Image.Image, charset: str | None = None, model: str = "swe") -> list[Word]:
-        self.calls.append((charset, model))
-        return [Word(self.readings[model], self.confidence, zonal.GAP, zonal.GAP, 40, 20, (1, 1, 1))]
+        self.height = self.height or image.height
+        scale = round(image.height / self.height, 1)
+        self.calls.append((charset, model, scale))
+        text = self.readings.get("small", self.readings[model]) if scale < 1 else self.readings[model]
+        at = round(zonal.GAP * scale)
+        return [Word(text, self.confidence, at, at, round(40 * scale), round(20 * scale), (1, 1, 1))]
 
 
 def _written(text: str, seed: int, font: Path | None = None) -> np.ndarray:
@@ -94,11 +100,21 @@ def test_glyph_reader_reads_hands_it_never_learnt(font: Path) -> None:
         ("postnummer", "47065", "47065", "97065", 0.93, "47065", zonal.AGREED),
         ("postnummer", "47065", "97065", "47065", 0.4, "47065", zonal.AGREED),
         ("postnummer", "47065", "97065", "97065", 0.97, "97065", zonal.DISAGREE),
+        ("postnummer", "47065", "97065", "97065/47065", 0.4, "47065", zonal.AGREED),
         ("personnummer", "198112189876", "19811218-9876", "198112189876", 0.2, "19811218-9876", zonal.AGREED),
         ("telefon", "0701740665", "0701740665", "070 174 06 65", 0.2, "0701740665", zonal.AGREED),
         ("telefon", "0701740665", "0701740666", "0701740666", 0.97, "0701740666", zonal.DISAGREE),
     ],
-    ids=["agree", "models-differ", "second-model-agrees", "glyphs-differ", "personnummer", "phone", "phone-differs"],
+    ids=[
+        "agree",
+        "models-differ",
+        "second-model-agrees",
+        "glyphs-differ",
+        "shrunk-view-agrees",
+        "personnummer",
+        "phone",
+        "phone-differs",
+    ],
 )
 def test_digits_count_only_where_two_readers_agree(
     specs: dict[str, FormSpec],
@@ -111,16 +127,19 @@ def test_digits_count_only_where_two_readers_agree(
     confidence: float,
 ) -> None:
     """Digits are trusted where the per-character reader, sure of every character, reads what one of tesseract's
-    models read (that reading is taken); where it is sure of other digits they are not, however confident tesseract
-    and however its two models agree."""
+    readings read (its two models, and the first on a shrunk sheet; that reading is taken); where it is sure of other
+    digits they are not, however confident tesseract and however its two models agree. ``eng`` may carry the shrunk
+    sheet's reading after a slash."""
     spec = next(f for f in specs["ansokan-samordning"].fields if f.name == field)
     crop = _written(written, 3, scans.HAND_FONTS[0])
     reading = glyphs.read_digits(crop)
     assert reading.text == written and reading.confidence >= zonal.GLYPHS_SURE  # the premise of the case
-    models = TwoModels({"swe": swe, "eng": eng}, confidence=engine)
+    eng, _, small = eng.partition("/")
+    models = TwoModels({"swe": swe, "eng": eng, **({"small": small} if small else {})}, confidence=engine)
     [(name, read)] = zonal._read_texts([(spec, crop)], models).items()
     assert name == field and read.value == value and read.confidence == confidence
-    assert models.calls == [(zonal.DIGIT_PASS.charset, "swe"), (zonal.DIGIT_PASS.charset, "eng")]  # one sheet each
+    charset = zonal.DIGIT_PASS.charset
+    assert models.calls == [(charset, "swe", 1.0), (charset, "eng", 1.0), (charset, "swe", 0.6)]  # a sheet each
 
 
 @pytest.mark.parametrize(
@@ -142,5 +161,5 @@ def test_without_a_sure_glyph_reading_the_two_models_decide(
     spec = next(f for f in specs["ansokan-samordning"].fields if f.name == field)
     value, second = (RawField(value=v, source=Source.OCR, confidence=engine) for v in (swe, eng))
     unsure = glyphs.Reading(swe, zonal.GLYPHS_SURE - 0.01)
-    voted = zonal._vote(spec, value, second, unsure)
+    voted = zonal._vote(spec, [value, second], unsure)
     assert voted.value == swe and voted.confidence == confidence
