@@ -8,8 +8,11 @@ import json
 import random
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from bench.scans import same
@@ -91,6 +94,30 @@ def test_glyph_reader_reads_hands_it_never_learnt(font: Path) -> None:
         read = glyphs.read_digits(_written(digits, seed, font)).text
         right += sum(a == b for a, b in zip(read, digits, strict=False)) if len(read) == len(digits) else 0
     assert right >= 180, right
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 90), st.integers(0, 30), st.integers(1, 12), st.integers(1, 14)),
+        min_size=0,
+        max_size=8,
+    )
+)
+def test_glyph_characters_keep_all_ink_in_order(strokes: list[tuple[int, int, int, int]]) -> None:
+    """Whatever the ink, every component bigger than a fleck lands in exactly one character, and characters come
+    left to right (what the reader's text is compared by)."""
+    ink = np.zeros((45, 110), np.uint8)
+    for x, y, w, h in strokes:
+        ink[y : y + h, x : x + w] = 255
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    kept = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= glyphs.SPECK)
+    chars = glyphs.characters(ink)
+    assert sum(int((c > 0).sum()) for c in chars) == kept
+    assert all(c.shape[0] >= 1 and c.shape[1] >= 1 for c in chars)
+    reading = glyphs.read_digits(255 - ink)
+    assert len(reading.text) == len(chars) and set(reading.text) <= set(glyphs.CLASSES)
+    assert (reading.confidence == 0.0) == (not chars)
 
 
 @pytest.mark.parametrize(
