@@ -32,7 +32,8 @@ fixtures: setup-dev
 	$(PY) -m fixtures.generate
 
 ## make glyphs: train the per-character digit reader again (pipeline/scan/glyphs.npz) from the fonts set-up installs.
-glyphs: setup-dev
+glyphs:
+	scripts/setup.sh --glyphs
 	$(PY) -m scripts.train_glyphs
 
 forms: setup

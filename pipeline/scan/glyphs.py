@@ -20,7 +20,7 @@ import numpy.typing as npt
 WEIGHTS = Path(__file__).with_name("glyphs.npz")
 CLASSES = "0123456789-+"
 SIDE = 20  # a character is scaled to fit this square
-INK = 150
+INK = 150  # grey level below which a pixel is ink (on a scan straightened and read by ``zonal``)
 SPECK = 6  # a component of fewer pixels is dust
 CELL, BINS = 5, 9  # orientation histograms over 5 x 5 pixel cells
 
@@ -56,7 +56,8 @@ def characters(ink: Mask) -> list[Mask]:
 
 
 def features(char: Mask, line_height: float) -> npt.NDArray[np.float32]:
-    """HOG of the character scaled into a square, plus its shape: aspect and height against the line's."""
+    """The character scaled into a square: its stroke directions per cell and its coarse pixels; plus its shape,
+    aspect and size against the line's height (a dash is short, a 1 narrow)."""
     h, w = char.shape
     scale = (SIDE - 4) / max(h, w)
     small = cv2.resize(char, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)

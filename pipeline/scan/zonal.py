@@ -23,10 +23,9 @@ from PIL import Image
 
 from pipeline.formspec import A4, Box, FieldSpec, FieldType, FormSpec
 from pipeline.models import Problem, RawField, Source
-from pipeline.scan.glyphs import Reading, read_digits
+from pipeline.scan.glyphs import INK, Reading, read_digits
 from pipeline.scan.ocr import OcrEngine, Word
 
-INK = 150  # grey level below which a pixel is ink
 INSET_PT = 1.6  # read a box this far inside its printed border
 TICK_EMPTY, TICK_FULL = 0.03, 0.09  # fill ratio below: empty; above: ticked; between: ambiguous
 EMPTY_PIXELS = 25  # a text box with fewer ink pixels than this (after removing the form) is empty
