@@ -1,6 +1,6 @@
 """Train the per-character digit reader (``pipeline/scan/glyphs.npz``): ``make glyphs``.
 
-The digits are drawn in hand-writing and plain fonts from Debian packages (installed by ``scripts/setup.sh --dev``),
+The digits are drawn in hand-writing and plain fonts from Debian packages (installed by ``scripts/setup.sh --glyphs``),
 each many times with the variation of a hand and a scanner: size, slant, rotation, width, stroke weight, blur. The
 fonts the test fixtures write with (Comic Neue, Humor Sans, DkgHandwriting) are never used here, so the bench
 measures the reader on hands it has not seen. Seeded: the same fonts give the same weights.
