@@ -78,9 +78,9 @@ def _written(text: str, seed: int, font: Path | None = None) -> np.ndarray:
     if font is not None:
         hand = dataclasses.replace(hand, font=font)
     run = scans._write(text, hand, 24, rng)
-    crop = np.full((run.height + 16, run.width + 16), 255, np.uint8)
-    crop[8:-8, 8:-8] = 255 - (run.mask.astype(np.int32) * (255 - hand.ink) // 255).astype(np.uint8)
-    return crop
+    sheet = scans._Sheet((run.width + 16, run.height + 16), 72, hand)
+    sheet.put(run, 8, 8 + run.baseline, (8, 8, 8 + run.width, 8 + run.height))
+    return sheet.ink
 
 
 @pytest.mark.parametrize("font", scans.HAND_FONTS, ids=lambda p: p.stem)

@@ -23,6 +23,7 @@ from PIL import Image
 
 from pipeline.formspec import A4, Box, FieldSpec, FieldType, FormSpec
 from pipeline.models import Problem, RawField, Source
+from pipeline.scan.glyphs import CLASSES as DIGITS  # what a digit field holds: digits, a separator, a plus
 from pipeline.scan.glyphs import INK, Reading, read_digits
 from pipeline.scan.ocr import OcrEngine, Word
 
@@ -175,7 +176,7 @@ class Pass:
 
 # Digits have no spelling to fall back on and, but for the personnummer, no check digit: a confidently misread 3 for
 # an 8 is still a valid postnummer. A second, independently trained model must read the same digits.
-DIGIT_PASS = Pass(charset="0123456789-+", compact=True, check="eng", glyphs=True, shrunk=0.6)
+DIGIT_PASS = Pass(charset=DIGITS, compact=True, check="eng", glyphs=True, shrunk=0.6)
 DISAGREE = 0.5  # confidence of a value two models read differently: below every threshold, so a person decides
 # Where the two models read the same digits, that agreement is evidence the engine's confidence does not show (it
 # gives a clear, right reading of handwriting 0.05 at times). It stands in for that confidence only for a type whose
@@ -231,11 +232,11 @@ def _read_sheet(texts: list[tuple[FieldSpec, np.ndarray]], engine: OcrEngine, ho
     width = max(c.shape[1] for _, c in texts) + 2 * GAP
     height = sum(c.shape[0] for _, c in texts) + GAP * (len(texts) + 1)
     sheet = np.full((height, width), 255, np.uint8)
-    spans: list[tuple[FieldSpec, int, int]] = []
+    tops: list[int] = []
     y = GAP
-    for fs, crop in texts:
+    for _, crop in texts:
         sheet[y : y + crop.shape[0], GAP : GAP + crop.shape[1]] = crop
-        spans.append((fs, y, y + crop.shape[0]))
+        tops.append(y)
         y += crop.shape[0] + GAP
     image = Image.fromarray(sheet)
     # Each view: the words one model read, and the scale of the sheet it read.
@@ -245,14 +246,14 @@ def _read_sheet(texts: list[tuple[FieldSpec, np.ndarray]], engine: OcrEngine, ho
     if how.shrunk:
         small = cv2.resize(sheet, None, fx=how.shrunk, fy=how.shrunk, interpolation=cv2.INTER_AREA)
         views.append((engine.words(Image.fromarray(small), how.charset, how.model), how.shrunk))
-    crops = {fs.name: crop for fs, crop in texts}
     out = {}
-    for fs, top, bottom in spans:
+    for (fs, crop), top in zip(texts, tops, strict=True):
+        bottom = top + crop.shape[0]
         readings = [
             _field_value(fs, [w for w in words if top <= (w.top + w.height / 2) / scale < bottom])
             for words, scale in views
         ]
-        glyphs = read_digits(crops[fs.name]) if how.glyphs else None
+        glyphs = read_digits(crop) if how.glyphs else None
         out[fs.name] = _vote(fs, readings, glyphs)
     return out
 
