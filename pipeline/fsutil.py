@@ -220,7 +220,17 @@ def _alive(name: str) -> bool:
 
 
 def _remove(path: Path) -> None:
+    """Remove what a dead process left. A killed service's workers may still be finishing a document in its folder
+    (they stop when they find the service gone): what they write meanwhile is left for the next start, and never
+    stops this one."""
     if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
+        shutil.rmtree(path, onerror=_written_meanwhile)
     else:
         path.unlink(missing_ok=True)
+
+
+def _written_meanwhile(_func: object, _path: str, exc_info: tuple[type[BaseException], BaseException, object]) -> None:
+    exc = exc_info[1]
+    if isinstance(exc, FileNotFoundError) or (isinstance(exc, OSError) and exc.errno == errno.ENOTEMPTY):
+        return
+    raise exc

@@ -71,6 +71,42 @@ def test_the_temporary_folder_is_emptied_of_what_dead_processes_left(settings: S
         live.wait()
 
 
+WRITER = """
+import os, sys, time
+folder = sys.argv[1]
+end = time.monotonic() + float(sys.argv[2])
+n = 0
+while time.monotonic() < end:
+    try:
+        os.makedirs(os.path.join(folder, "records"), exist_ok=True)
+        with open(os.path.join(folder, "records", f"{n}.json"), "w") as fh:
+            fh.write("{}")
+    except OSError:  # the folder removed under it (as a worker's write then fails)
+        pass
+    n += 1
+"""
+
+
+def test_start_up_survives_a_dead_services_worker_still_writing(settings: Settings) -> None:
+    """A service killed with SIGKILL leaves its workers finishing their documents, writing staged records into the
+    dead service's temporary folder while the next service starts and empties it. The start must not fail."""
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    folder = settings.tmp_dir / gone.stdout.strip()
+    folder.mkdir(parents=True)
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(folder), "3"])
+    try:
+        starts = 0
+        while writer.poll() is None:
+            fresh_tmp(settings.tmp_dir)
+            starts += 1
+        assert writer.returncode == 0 and starts > 20
+        fresh_tmp(settings.tmp_dir)  # the worker gone, the next start removes what it wrote
+        assert [p.name for p in settings.tmp_dir.iterdir()] == [str(os.getpid())]
+    finally:
+        writer.kill()
+        writer.wait()
+
+
 def test_start_up_removes_partial_writes_that_dead_processes_left(settings: Settings) -> None:
     """A kill between an atomic write's temporary file and its rename leaves ``.<name>.<pid>.tmp``: it is no
     record, letter or report, and a count of what is in quarantine or the archive must not meet it."""
