@@ -96,6 +96,35 @@ def test_glyph_reader_reads_hands_it_never_learnt(font: Path) -> None:
     assert right >= 180, right
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_dust_around_the_writing_goes_and_its_dots_stay(seed: int) -> None:
+    """A scanner's dust in a text box is read as punctuation and costs the whole line its confidence: it is removed,
+    while everything written stays, the dots and rings of Å, Ä and Ö included."""
+    rng = random.Random(seed)
+    written = _written("BJÖRK ÅSA", seed)
+    box = np.full((written.shape[0] + 14, written.shape[1] + 400), 255, np.uint8)
+    box[7 : 7 + written.shape[0], 4 : 4 + written.shape[1]] = written
+    writing = box < glyphs.INK
+    specks = np.zeros(box.shape, bool)
+    for _ in range(12):  # to the right of the writing, as far as the box goes
+        y, x = rng.randrange(box.shape[0] - 2), rng.randrange(written.shape[1] + 60, box.shape[1] - 2)
+        specks[y : y + rng.randint(1, 2), x : x + rng.randint(1, 2)] = True
+    box[specks] = 40
+    kept, dust = zonal._writing(box < glyphs.INK)
+    assert not (writing & ~kept).any()  # nothing written is lost
+    assert not (specks & ~dust).any()  # no speck is left
+
+
+def test_a_box_of_dust_alone_is_left_to_the_engine() -> None:
+    """Without a single stroke there is no writing to measure dust against: all ink is kept, and the engine (not
+    this) finds it illegible, so the box goes to a person as unreadable rather than passing as empty."""
+    ink = np.zeros((40, 300), bool)
+    ink[5:7, 10:12] = ink[30:32, 200:202] = ink[20:22, 120:123] = True
+    kept, dust = zonal._writing(ink)
+    assert (kept == ink).all()
+    assert not dust.any()
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(
