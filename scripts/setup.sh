@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up what is missing on a Debian machine: system packages, then the project's virtual environment.
-#   scripts/setup.sh          what `make run` needs (OCR engine with Swedish, a Unicode font for letters)
+#   scripts/setup.sh          what `make run` needs (OCR engine with Swedish, the Swedish lexicon that checks what
+#                             scans read, a Unicode font for letters)
 #   scripts/setup.sh --dev    also what the tests and fixtures use (pdftk, qpdf, poppler, handwriting fonts,
 #                             Dovecot and openssl for the IMAP tests, util-linux's unshare and mount for the
 #                             full-disk test)
@@ -8,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(tesseract-ocr tesseract-ocr-swe tesseract-ocr-eng fonts-dejavu-core)
+packages=(tesseract-ocr tesseract-ocr-swe tesseract-ocr-eng hunspell-sv fonts-dejavu-core)
 if [[ "${1:-}" == "--dev" || "${1:-}" == "--glyphs" ]]; then
   packages+=(pdftk-java qpdf poppler-utils fonts-comic-neue fonts-humor-sans fonts-dkg-handwriting dovecot-imapd openssl util-linux mount)
 fi
