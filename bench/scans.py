@@ -114,6 +114,9 @@ def main(specs: Mapping[str, FormSpec], count: int = 14, seed: int = 3) -> None:
         root = Path(tmp)
         print(f"\ngenerating {count} scanned applications per quality level …", flush=True)
         sets = {level: make_scans(root, level, count, seed + n, spec) for n, level in enumerate(LEVELS)}
+        # A worker loads its readers once (tesseract at start, the line reader and the lexicon on its first scan);
+        # one scan read untimed first, so the figures are per page of a worker already running.
+        measure(sets["good"][:1], specs, root / "warm")
         tallies = {level: measure(sets[level], specs, root / "out") for level in LEVELS}
         # Baselines on pages of the same run: the good set's pages at 300 dpi, as PNG files tesseract reads.
         from pipeline.limits import Limits

@@ -215,6 +215,7 @@ def test_digits_count_only_where_two_kinds_of_reader_agree(
         ("adress", "VILLAGATAN O", R("VILLAGATAN O", SURE), False),
         ("adress", "STORGATAN 12B", R("STORGATAN 12B", SURE), False),
         ("adress", "STORGATAN 12", R("STORGATAN 12", SURE), True),
+        ("namnfortydligande", "ULF. OLSSON", R("ULF. OLSSON", SURE), False),
         ("postort", "BORLANGE", R("BORLANGE", SURE), False),
         ("postort", "BORLÄNGE", R("BORLÄNGE", SURE), True),
         ("fornamn", "LILLEMÖR", R("LILLEMÖR", SURE), False),
@@ -230,6 +231,7 @@ def test_digits_count_only_where_two_kinds_of_reader_agree(
         "lone-letter-like-a-digit",
         "letters-mixed-with-digits",
         "street-number",
+        "a-speck-read-as-a-point",
         "dots-lost-in-the-scan",
         "dots-kept",
         "dots-the-lexicon-does-not-know",
@@ -242,7 +244,8 @@ def test_text_stands_only_where_the_line_reader_read_the_same(
 ) -> None:
     """However sure tesseract is (0.97 here), a name, street, place or e-mail is trusted only where the line reader,
     sure of the line, read the same; and never where both may have failed alike: a lone letter that looks like a
-    digit, letters mixed with digits, or a word the Swedish lexicon knows only with other dots or rings."""
+    digit, letters mixed with digits, a point or comma (dust), or a word the Swedish lexicon knows only with other
+    dots or rings."""
     voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.97), None, line)
     assert voted.value == tesseract and voted.confidence == (0.97 if trusted else zonal.DISAGREE)
 
