@@ -61,6 +61,7 @@ _DIGIT_LOOKALIKES = str.maketrans(
 )
 
 
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 _FOREIGN = re.compile(r"[^A-Za-zÅÄÖåäö0-9 \-'.,:;/()&+?!\"]")
 
 
@@ -242,7 +243,7 @@ class Pass:
 # - tesseract, the line reader (PP-OCR: another network, trained on other data) and, for digits, the per-character
 #   reader (one character at a time, trained on other hands than the fixtures write with);
 # - text (names, streets, places, e-mail): tesseract's reading stands where the line reader, sure of the line, read
-#   the same characters in the same case and spacing; anything else goes to a person, however sure tesseract is;
+#   the same characters with the same spacing; anything else goes to a person, however sure tesseract is;
 # - digits: where one of the other two is sure and a reader of another kind read the same digits (tesseract's
 #   reading is kept, for its spacing, where it is one of them); where the sure readers differ, or none is sure, a
 #   person decides.
@@ -352,7 +353,7 @@ def _line_agrees(fs: FieldSpec, reading: RawField, line: Reading) -> bool:
         return False
     if fs.type is FieldType.EMAIL:
         return text == clean(FieldType.EMAIL, line.text)[0]
-    same = " ".join(text.split()) == " ".join(line.text.split())
+    same = " ".join(text.split()).casefold() == " ".join(line.text.split()).casefold()
     shared_failure = _LOOKALIKE_WORD.search(text) or _SPECK_MARKS.search(text) or marks_doubtful(text)
     return same and not shared_failure
 
@@ -386,6 +387,9 @@ def clean(kind: FieldType, text: str) -> tuple[str, bool]:
         fixed = re.sub(r"\s+", "", text).lower()
         return fixed, False
     fixed = re.sub(r"\s+", " ", text).strip(" _|")
+    if kind is FieldType.TEXT:
+        # Dust beside a name or street reads as stray marks: a "word" of marks alone, a point or colon after the end.
+        fixed = " ".join(w for w in fixed.split(" ") if _LETTER_OR_DIGIT.search(w)).rstrip(".,:;")
     # A letter outside the Swedish alphabet (é, ü, ø, ł, ễ…) may be a look-alike of one the model cannot read at
     # all (Nguyễn read as Nguyén): never accepted on the engine's word alone.
     return fixed, bool(_FOREIGN.search(fixed))
