@@ -9,6 +9,7 @@ import warnings
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pypdf
 import pytest
 from PIL import Image
@@ -160,3 +161,29 @@ def test_only_the_format_the_first_bytes_name_is_opened() -> None:
 def test_the_type_is_read_from_the_first_bytes_and_named_in_the_reason(data: bytes, words: str) -> None:
     with pytest.raises(NotSupportedError, match=re.escape(words)):
         raster.sniff(data)
+
+
+def _image_pdf(image: Image.Image, dpi: float) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PDF", resolution=dpi)
+    return out.getvalue()
+
+
+def test_a_scanners_page_is_its_image_as_stored_and_anything_else_is_drawn() -> None:
+    """A page that is one grey image covering it is decoded as stored, at its own resolution; a page with anything
+    else (black and white, whose decode array drawing applies) is drawn at the render resolution."""
+    grey = Image.new("L", (600, 848), 230)
+    grey.paste(40, (100, 100, 300, 140))
+    [image] = raster.pdf_pages(_image_pdf(grey, 72.0), 5, Limits())
+    assert image.size == (600, 848) and image.info["dpi"] == (72, 72)
+    assert np.array_equal(np.asarray(image)[90:150, 90:310] < 128, np.asarray(grey)[90:150, 90:310] < 128)
+    [drawn] = raster.pdf_pages(_image_pdf(grey.convert("1"), 72.0), 5, Limits())
+    scale = raster.RENDER_DPI / 72
+    assert drawn.size == (round(600 * scale), round(848 * scale)) and drawn.info["dpi"] == (raster.RENDER_DPI,) * 2
+
+
+def test_a_scanned_image_is_held_to_the_pixel_limit_before_it_is_decoded() -> None:
+    """The page is A4 (so drawing it would be allowed), but the image inside has more pixels than a page may."""
+    dense = _image_pdf(Image.new("L", (2480, 3508), 255), 300.0)
+    with pytest.raises(LimitExceededError, match="2480 x 3508 pixels"):
+        list(raster.pdf_pages(dense, 5, Limits(page_pixels=5_000_000)))
