@@ -156,3 +156,14 @@ def _check_stream(stream: StreamObject, limits: Limits) -> int:
         raise LimitExceededError(BOMB.format(mib=limits.stream_bytes // MIB), action=BOMB_ACTION) from exc
     except (PyPdfError, ValueError, TypeError, KeyError, NotImplementedError, zlib.error):
         return 0  # a damaged stream is the readers' to judge; only its size is ours
+
+
+def short_of_memory(size: int) -> bool:
+    """Whether ``size`` bytes can be had now. PDFium and zxing report an allocation that failed (a worker near its
+    memory limit) as a damaged page or as no QR code; trying the allocation ourselves tells which it was, so the
+    mailroom reads "more memory than allowed", not "damaged" or "not one of our forms"."""
+    try:
+        bytearray(size)
+    except MemoryError:
+        return True
+    return False

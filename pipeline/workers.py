@@ -44,6 +44,7 @@ from pipeline import logs
 from pipeline.conductor import read_input
 from pipeline.errors import DocumentError, LimitExceededError, PipelineError
 from pipeline.formspec import FormSpec, load_forms
+from pipeline.limits import short_of_memory
 from pipeline.stages import Job, Read
 
 log = logging.getLogger("pipeline.workers")
@@ -104,6 +105,9 @@ class OutsideDocumentError(OSError):
 
 # Errors of the disk, not the document, when a worker writes a letter or a staged record.
 OUTSIDE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+# What a worker must still be able to allocate after a library's unexpected error for that error not to be a lack of
+# memory (onnxruntime, for one, reports a failed allocation as a RuntimeException).
+MEMORY_PROBE = 64 * 1024 * 1024
 
 
 class WorkerStartError(PipelineError):
@@ -167,6 +171,10 @@ def _run(job: Job) -> Read:
     except PipelineError as exc:
         raise InternalError(exc.reason) from exc
     except Exception as exc:  # a parser bug must not stop the service; the document keeps its place
+        if short_of_memory(MEMORY_PROBE):  # a C library's failed allocation arrives as an error of its own kind
+            raise MemoryLimitError(
+                f"Reading the document needed more memory than allowed (the limit is {_MEMORY_MB} MB)."
+            ) from exc
         raise InternalError(f"Unexpected {type(exc).__name__} while reading the document.") from exc
 
 

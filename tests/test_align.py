@@ -336,3 +336,20 @@ def test_a_mark_that_disagrees_with_the_qr_code(specs: dict[str, FormSpec]) -> N
     step = round(5 * 200 / 72)  # 5 points down and left
     page[top + step : bottom + step, left - step : right - step] = moved
     assert_unaligned(scanned(Scan(dpi=200, angle=1), page), specs, "do not line up", ("ansokan-samordning", 1))
+
+
+@pytest.mark.parametrize(("short", "memory"), [(True, True), (False, False)])
+def test_a_page_without_a_code_is_told_apart_from_a_lack_of_memory(
+    monkeypatch: pytest.MonkeyPatch, specs: dict[str, FormSpec], short: bool, memory: bool
+) -> None:
+    """zxing finds no code when it cannot allocate: where memory is short, that is a lack of memory, not a page that
+    is not ours (which would send the document to manual registration)."""
+    import pipeline.scan.align as align
+
+    monkeypatch.setattr(align, "short_of_memory", lambda size: short)
+    page = Image.new("L", (1654, 2339), 255)
+    if memory:
+        with pytest.raises(MemoryError):
+            align.align_page(page, specs)
+    else:
+        assert align.align_page(page, specs) is None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+import subprocess
+import sys
 import warnings
 import zlib
 from pathlib import Path
@@ -187,3 +189,31 @@ def test_a_scanned_image_is_held_to_the_pixel_limit_before_it_is_decoded() -> No
     dense = _image_pdf(Image.new("L", (2480, 3508), 255), 300.0)
     with pytest.raises(LimitExceededError, match="2480 x 3508 pixels"):
         list(raster.pdf_pages(dense, 5, Limits(page_pixels=5_000_000)))
+
+
+def test_short_of_memory_tells_what_the_address_space_limit_leaves() -> None:
+    """Run in a process of its own, under a limit: what fits is there, what does not is reported, not raised."""
+    code = (
+        "import resource; from pipeline.limits import short_of_memory as s\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1024 * 2**20, 1024 * 2**20))\n"
+        "print(s(16 * 2**20), s(4 * 2**30))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.split() == ["False", "True"]
+
+
+@pytest.mark.parametrize(("short", "raised"), [(True, MemoryError), (False, UnreadablePdfError)])
+def test_a_page_pdfium_could_not_draw_is_told_apart_from_a_lack_of_memory(
+    monkeypatch: pytest.MonkeyPatch, short: bool, raised: type[Exception]
+) -> None:
+    """PDFium reports a failed allocation as a failed drawing: where the memory is not there either, the reason is
+    memory (the worker quarantines with "more memory than allowed"); where it is, the page is damaged."""
+    import pypdfium2 as pdfium
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise pdfium.PdfiumError("Failed to render page.")
+
+    monkeypatch.setattr(pdfium.PdfPage, "render", fail)
+    monkeypatch.setattr(raster, "short_of_memory", lambda size: short)
+    with pytest.raises(raised):
+        list(raster.pdf_pages(one_page(b"BT ET"), 5, Limits()))

@@ -212,3 +212,29 @@ def test_a_result_crosses_from_the_worker_as_the_record_it_staged(
     assert isinstance(in_process, list)
     assert in_process[0].record.fields == result.record.fields
     assert in_process[0].record.assessment == result.record.assessment
+
+
+@pytest.mark.parametrize(("short", "code"), [(True, "memory_limit"), (False, "internal_error")])
+def test_a_librarys_own_error_is_a_lack_of_memory_only_where_memory_is_short(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings, short: bool, code: str
+) -> None:
+    """onnxruntime reports a failed allocation as a RuntimeException of its own: where the worker cannot get memory
+    either, the document is quarantined for memory (the action says which setting to raise); elsewhere it is an
+    unexpected error, as before."""
+    import pipeline.workers as workers
+
+    class RuntimeException(Exception):
+        pass
+
+    def fail(job: Job, specs: object) -> None:
+        raise RuntimeException("bad allocation")
+
+    monkeypatch.setattr(workers, "read_input", fail)
+    monkeypatch.setattr(workers, "short_of_memory", lambda size: short)
+    monkeypatch.setattr(workers, "_MEMORY_MB", 1536)
+    monkeypatch.setattr(workers.resource, "setrlimit", lambda *args: None)  # a worker's CPU limit, not pytest's
+    with pytest.raises(DocumentError) as caught:
+        workers._run(_job(NOTICES[0], settings.outbox))
+    assert caught.value.code == code
+    if short:
+        assert "1536 MB" in caught.value.reason and "PIPELINE_WORKER_MEMORY_MB" in caught.value.action

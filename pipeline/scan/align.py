@@ -29,6 +29,7 @@ from PIL import Image
 
 from pipeline.errors import DocumentError
 from pipeline.formspec import A4, FormSpec, Layout
+from pipeline.limits import short_of_memory
 
 # Pages are aligned in worker processes, one per core; OpenCV's own thread pool on top of that would oversubscribe
 # the cores and make every worker slower.
@@ -137,6 +138,8 @@ def align_page(image: Image.Image, specs: Mapping[str, FormSpec], dpi: int = CAN
     det = _shrink(gray, _size_dpi(gray) / dpi)  # detection copy at, or a little above, the canonical resolution
     hit = _one_qr(_find_qr(gray, det))
     if hit is None:
+        if short_of_memory(gray.size * 4):  # zxing's failed allocation looks like a page without a code
+            raise MemoryError("no memory left to look for the QR code")
         return None
     spec, version, page = _identify(hit.text, specs)
     template = _template(spec.layout, dpi)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from PIL import Image
 
 from pipeline.errors import LimitExceededError, NotSupportedError, UnreadablePdfError
-from pipeline.limits import TOO_LARGE_ACTION, Limits
+from pipeline.limits import TOO_LARGE_ACTION, Limits, short_of_memory
 
 Kind = Literal["pdf", "tiff", "png", "jpeg"]
 
@@ -151,6 +151,8 @@ def _render(pdf: Any, index: int, limits: Limits, dpi: int) -> Image.Image:
             return scanned
         image: Image.Image = page.render(scale=dpi / 72, grayscale=True).to_pil()
     except pdfium.PdfiumError as exc:
+        if short_of_memory(round(width * height * (dpi / 72) ** 2) * 4):
+            raise MemoryError(f"page {index + 1} could not be drawn in the memory left") from None
         raise UnreadablePdfError(f"Page {index + 1} of the PDF is damaged and cannot be drawn.") from exc
     image.info["dpi"] = (dpi, dpi)
     return image
@@ -161,6 +163,7 @@ def _scanned_image(page: Any, limits: Limits, index: int) -> Image.Image | None:
     decoded as stored, at its own resolution (a JPEG in a seventh of the time it takes to draw the page; the aligner
     takes any resolution and any quarter turn). Anything else is drawn: other content, an image smaller than the
     page or mirrored, black-and-white (drawing applies its decode array), a stencil mask."""
+    import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
     objects = list(page.get_objects(max_depth=1))
@@ -183,7 +186,12 @@ def _scanned_image(page: Any, limits: Limits, index: int) -> Image.Image | None:
             "safely.",
             action=TOO_LARGE_ACTION,
         )
-    decoded: Image.Image = image.get_bitmap(render=False).to_pil().convert("L")
+    try:
+        decoded: Image.Image = image.get_bitmap(render=False).to_pil().convert("L")
+    except pdfium.PdfiumError:
+        if short_of_memory(width * height * 4):
+            raise MemoryError(f"page {index + 1} could not be decoded in the memory left") from None
+        raise
     inches = max(right - left, top - bottom) / 72
     dpi = round(max(decoded.size) / inches)
     decoded.info["dpi"] = (dpi, dpi)
