@@ -14,6 +14,7 @@ number of objects and how deeply arrays and dictionaries nest.
 from __future__ import annotations
 
 import dataclasses
+import mmap
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -159,11 +160,12 @@ def _check_stream(stream: StreamObject, limits: Limits) -> int:
 
 
 def short_of_memory(size: int) -> bool:
-    """Whether ``size`` bytes can be had now. PDFium and zxing report an allocation that failed (a worker near its
-    memory limit) as a damaged page or as no QR code; trying the allocation ourselves tells which it was, so the
-    mailroom reads "more memory than allowed", not "damaged" or "not one of our forms"."""
+    """Whether ``size`` bytes of address space can be had now. PDFium and zxing report an allocation that failed (a
+    worker near its memory limit) as a damaged page or as no QR code; asking for the space ourselves tells which it
+    was, so the mailroom reads "more memory than allowed", not "damaged" or "not one of our forms". An anonymous
+    mapping is reserved and returned untouched: no page of it is written, so the probe costs neither time nor RSS."""
     try:
-        bytearray(size)
-    except MemoryError:
+        mmap.mmap(-1, size).close()
+    except (OSError, MemoryError):
         return True
     return False

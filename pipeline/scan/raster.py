@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import struct
 from collections.abc import Iterator
+from functools import cache
 from typing import Any, Literal
 
 from PIL import Image
@@ -21,6 +22,7 @@ Kind = Literal["pdf", "tiff", "png", "jpeg"]
 RENDER_DPI = 200
 
 
+@cache
 def _plain_colours() -> frozenset[int]:
     import pypdfium2.raw as pdfium_c
 

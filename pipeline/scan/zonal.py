@@ -228,13 +228,13 @@ def _writing(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @dataclass(frozen=True)
 class Pass:
     """One engine call over the stitched crops of the fields it reads: the model, what it may recognise, whether gaps
-    between characters are closed first (comb cells, spaced digit groups), and which other readers read each crop."""
+    between characters are closed first (comb cells, spaced digit groups), and whether the per-character reader reads
+    each crop too. The line reader reads every one-line field (not free text, which runs over several lines)."""
 
     model: str = "swe"
     charset: str | None = None
     compact: bool = False
     glyphs: bool = False  # the per-character reader (``glyphs``), digits only
-    lines: bool = True  # the line reader (``lines``); not for free text, which runs over several lines
 
 
 # Tesseract's confidence does not say which of its readings of a hand are right: it gives a clear, right name 0.6 and
@@ -314,7 +314,9 @@ def _read_sheet(texts: list[tuple[FieldSpec, np.ndarray]], engine: OcrEngine, ho
         bottom = top + crop.shape[0]
         reading = _field_value(fs, [w for w in words if top <= w.top + w.height / 2 < bottom])
         glyphs = read_digits(crop) if how.glyphs else None
-        line = read_line(crop) if how.lines and fs.type is not FieldType.FREETEXT else None
+        # Text the line reader could not confirm whatever it read (nothing read, a failure both share) is not read.
+        confirmable = fs.type in DIGIT_TYPES or (fs.type is not FieldType.FREETEXT and _could_stand(fs, reading))
+        line = read_line(crop) if confirmable else None
         out[fs.name] = _vote(fs, reading, glyphs, line)
     return out
 
@@ -323,9 +325,9 @@ def _vote(fs: FieldSpec, reading: RawField, glyphs: Reading | None, line: Readin
     """Tesseract's reading once the other readers of the same ink have had their say (see above)."""
     if fs.type in DIGIT_TYPES:
         return _digits_vote(fs, reading, glyphs, line)
-    if line is None:  # free text: tesseract's confidence against its type's threshold
+    if fs.type is FieldType.FREETEXT:  # tesseract's confidence against its type's threshold
         return reading
-    confirmed = _line_agrees(fs, reading, line)
+    confirmed = line is not None and _line_agrees(fs, reading, line)
     return reading.model_copy(
         update={"confidence": max(reading.confidence, AGREED) if confirmed else min(reading.confidence, DISAGREE)}
     )
@@ -347,15 +349,22 @@ def _raw(fs: FieldSpec, text: str) -> RawField:
     return RawField(value=clean(fs.type, text)[0], source=Source.OCR, confidence=AGREED)
 
 
-def _line_agrees(fs: FieldSpec, reading: RawField, line: Reading) -> bool:
+def _could_stand(fs: FieldSpec, reading: RawField) -> bool:
+    """Whether tesseract's text reading could be confirmed at all: something was read, and nothing in it is a failure
+    the readers share."""
     text = str(reading.value or "")
-    if not text or line.confidence < LINE_SURE:
+    if not text or fs.type is FieldType.EMAIL:
+        return bool(text)
+    return not (_LOOKALIKE_WORD.search(text) or _SPECK_MARKS.search(text) or marks_doubtful(text))
+
+
+def _line_agrees(fs: FieldSpec, reading: RawField, line: Reading) -> bool:
+    if line.confidence < LINE_SURE or not _could_stand(fs, reading):
         return False
+    text = str(reading.value)
     if fs.type is FieldType.EMAIL:
         return text == clean(FieldType.EMAIL, line.text)[0]
-    same = " ".join(text.split()).casefold() == " ".join(line.text.split()).casefold()
-    shared_failure = _LOOKALIKE_WORD.search(text) or _SPECK_MARKS.search(text) or marks_doubtful(text)
-    return same and not shared_failure
+    return " ".join(text.split()).casefold() == " ".join(line.text.split()).casefold()
 
 
 def _key(value: object) -> str:
