@@ -172,6 +172,8 @@ R = glyphs.Reading
         ("personnummer", "1981128-9876", R("19811218-9876", SURE), R("198112189876", SURE), "198112189876", 0.95),
         ("telefon", "070 174 06 65", R("0701740665", SURE), R("0701740665", UNSURE), "070 174 06 65", 0.95),
         ("telefon", "0701740665", R("0701740666", SURE), R("0701740666", SURE), "0701740666", 0.95),
+        ("telefon", "46701740606", R("+46701740606", SURE), R(".46701740606", SURE), "+46701740606", 0.95),
+        ("personnummer", "811218-9876", R("811218+9876", SURE), R("811218+9876", UNSURE), "811218+9876", 0.95),
     ],
     ids=[
         "all-three",
@@ -186,6 +188,8 @@ R = glyphs.Reading
         "personnummer-from-the-line-reader",
         "phone",
         "tesseract-outvoted",
+        "phone-plus-lost-or-read-as-a-point",
+        "personnummer-plus-is-the-century",
     ],
 )
 def test_digits_count_only_where_two_kinds_of_reader_agree(
@@ -199,55 +203,85 @@ def test_digits_count_only_where_two_kinds_of_reader_agree(
 ) -> None:
     """Digits are trusted where one of the other readers is sure and a reader of another kind read the same digits
     (tesseract's reading kept where it is one of them, else the line reader's); never where the sure readers differ,
-    one stands alone, or none is sure."""
+    one stands alone, or none is sure. A phone number's lost + does not part readers (digits that cannot be dialled
+    without it get it back); a personnummer's + (100 years or more) does."""
     voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.7), glyph, line)
     assert voted.value == value and voted.confidence == confidence
 
 
 @pytest.mark.parametrize(
-    ("field", "tesseract", "line", "trusted"),
+    ("field", "tesseract", "line", "value"),
     [
-        ("efternamn", "MAGNUSSON", R("MAGNUSSON", SURE), True),
-        ("efternamn", "MAGNUSSON", R("MAGNUSSON", zonal.LINE_SURE - 0.01), False),
-        ("efternamn", "MAGNUSSON", R("MAGNUSS0N", SURE), False),
-        ("efternamn", "ÅBERG", R("åberg", SURE), True),
-        ("namnfortydligande", "ULF MAGNUSSON", R("ULFMAGNUSSON", SURE), False),
-        ("adress", "VILLAGATAN O", R("VILLAGATAN O", SURE), False),
-        ("adress", "STORGATAN 12B", R("STORGATAN 12B", SURE), False),
-        ("adress", "STORGATAN 12", R("STORGATAN 12", SURE), True),
-        ("namnfortydligande", "ULF. OLSSON", R("ULF. OLSSON", SURE), False),
-        ("postort", "BORLANGE", R("BORLANGE", SURE), False),
-        ("postort", "BORLÄNGE", R("BORLÄNGE", SURE), True),
-        ("fornamn", "LILLEMÖR", R("LILLEMÖR", SURE), False),
-        ("epost", "ulf.magnusson@example.com", R("ULF.MAGNUSSON@example.com", SURE), True),
-        ("epost", "ulf.magnusson@example.com", R("ULF.MAGNUSSONOEXAMPLE.COM", SURE), False),
+        ("efternamn", "MAGNUSSON", R("MAGNUSSON", SURE), "MAGNUSSON"),
+        ("efternamn", "MAGNUSSON", R("MAGNUSSON", zonal.LINE_SURE - 0.01), "MAGNUSSON"),
+        ("efternamn", "MAGNUSSON", R("MAGNUSSON", zonal.LINE_FLOOR - 0.01), None),
+        ("fornamn", "FELICU", R("FELICU", zonal.LINE_SURE - 0.01), None),
+        ("efternamn", "MAGNUSSON", R("MAGNUSS0N", SURE), None),
+        ("efternamn", "ÅBERG", R("åberg", SURE), "ÅBERG"),
+        ("namnfortydligande", "ULF MAGNUSSON", R("ULFMAGNUSSON", SURE), None),
+        ("adress", "VILLAGATAN O", R("VILLAGATAN O", SURE), None),
+        ("adress", "EKGATAN o", R("EKGATAN O", SURE), None),
+        ("adress", "STORGATAN 12B", R("STORGATAN 12B", SURE), None),
+        ("adress", "STORGATAN 12", R("STORGATAN 12", SURE), "STORGATAN 12"),
+        ("namnfortydligande", "ULF. OLSSON", R("ULF. OLSSON", SURE), None),
+        ("postort", "BORLANGE", R("BORLANGE", SURE), None),
+        ("adress", "STORVAGEN 3", R("STORVAGEN 3", SURE), None),
+        ("postort", "BORLÄNGE", R("BORLÄNGE", SURE), "BORLÄNGE"),
+        ("fornamn", "LILLEMÖR", R("LILLEMÖR", SURE), None),
+        ("fornamn", "ÅSA", R("ASA", SURE), "ÅSA"),
+        ("fornamn", "ÅSA", R("ASA", zonal.LINE_SURE - 0.01), None),
+        ("fornamn", "NARTANA", R("MARIANA", SURE), "MARIANA"),
+        ("postort", "BORLÄNGF", R("BORLÄNGE.", SURE), "BORLÄNGE"),
+        ("fornamn", "NARTANA", R("MARIANA", zonal.LINE_SURE - 0.01), None),
+        ("namnfortydligande", "ANSA PERSSON", R("ANTA PERSSON", SURE), None),
+        ("fornamn", "KRISTNA", R("KRIS TINA", SURE), None),
+        ("efternamn", "XQWZRTYV", R("LINDGREN", SURE), None),
+        ("epost", "ulf.magnusson@example.com", R("ULF.MAGNUSSON@example.com", SURE), "ulf.magnusson@example.com"),
+        ("epost", "ulf.magnusson@example.com", R("ULF.MAGNUSSONOEXAMPLE.COM", SURE), None),
     ],
     ids=[
         "agree",
+        "line-less-sure-of-swedish-words",
         "line-unsure",
+        "line-less-sure-of-no-words",
         "differ",
         "case-aside",
         "spacing-differs",
         "lone-letter-like-a-digit",
+        "lone-lower-case-letter-like-a-digit",
         "letters-mixed-with-digits",
         "street-number",
         "a-speck-read-as-a-point",
         "dots-lost-in-the-scan",
+        "dots-lost-in-a-compound",
         "dots-kept",
         "dots-the-lexicon-does-not-know",
+        "a-ring-the-line-reader-missed",
+        "a-ring-the-line-reader-missed-unsure",
+        "tesseract-read-no-word",
+        "tesseract-read-no-word-line-with-a-speck",
+        "tesseract-read-no-word-line-unsure",
+        "two-different-words",
+        "a-word-split-in-two",
+        "too-far-apart",
         "email-case-free",
         "email-differs",
     ],
 )
-def test_text_stands_only_where_the_line_reader_read_the_same(
-    specs: dict[str, FormSpec], field: str, tesseract: str, line: glyphs.Reading, trusted: bool
+def test_text_stands_only_where_witnesses_agree(
+    specs: dict[str, FormSpec], field: str, tesseract: str, line: glyphs.Reading, value: str | None
 ) -> None:
-    """However sure tesseract is (0.97 here), a name, street, place or e-mail is trusted only where the line reader,
-    sure of the line, read the same; and never where both may have failed alike: a lone letter that looks like a
-    digit, letters mixed with digits, a point or comma (dust), or a word the Swedish lexicon knows only with other
-    dots or rings."""
+    """However sure tesseract is (0.97 here), a name, street, place or e-mail is trusted only where another witness
+    agrees: the line reader, sure of the line, read the same, or less sure, words the Swedish lexicon knows; or the
+    line reader, sure, read Swedish words where tesseract read the same without marks the line reader misses, or read
+    no words. Never where both may have failed alike (a lone letter that looks like a digit, letters mixed with
+    digits, a point or comma from dust, a word the lexicon knows only with other dots or rings), where the two read
+    different words, or a word split in two. ``None``: the field goes to a person with tesseract's reading."""
     voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.97), None, line)
-    assert voted.value == tesseract and voted.confidence == (0.97 if trusted else zonal.DISAGREE)
+    if value is None:
+        assert voted.value == tesseract and voted.confidence == zonal.DISAGREE
+    else:
+        assert voted.value == value and voted.confidence >= zonal.AGREED
 
 
 def test_free_text_is_left_to_its_threshold(specs: dict[str, FormSpec]) -> None:
@@ -261,8 +295,8 @@ def test_free_text_is_left_to_its_threshold(specs: dict[str, FormSpec]) -> None:
 @pytest.mark.parametrize("font", scans.HAND_FONTS, ids=lambda p: p.stem)
 def test_a_wrong_tesseract_reading_is_caught_by_the_other_readers(specs: dict[str, FormSpec], font: Path) -> None:
     """Real readers on real writing: tesseract (scripted here) misreads a postnummer and a name confidently; the
-    per-character and line readers, reading the crops themselves, put the postnummer right and hold the name for a
-    person."""
+    per-character and line readers, reading the crops themselves, put the postnummer right, and the name where
+    tesseract read no word (with the lexicon's word); where tesseract read another name, a person decides."""
     postnummer, name = _field(specs, "postnummer"), _field(specs, "efternamn")
     crops = [(postnummer, zonal._compact(_written("47065", 5, font))), (name, _written("LUNDGREN", 5, font))]
     engine = Scripted({"swe": "97065"}, confidence=0.97)
@@ -270,7 +304,10 @@ def test_a_wrong_tesseract_reading_is_caught_by_the_other_readers(specs: dict[st
     assert read.value == "47065" and read.confidence == zonal.AGREED
     engine = Scripted({"swe": "LUNDGREM"}, confidence=0.97)
     read = zonal._read_sheet(crops[1:], engine, zonal.TEXT_PASS)["efternamn"]
-    assert read.value == "LUNDGREM" and read.confidence == zonal.DISAGREE
+    assert read.value == "LUNDGREN" and read.confidence == zonal.AGREED
+    engine = Scripted({"swe": "LUNDBERG"}, confidence=0.97)
+    read = zonal._read_sheet(crops[1:], engine, zonal.TEXT_PASS)["efternamn"]
+    assert read.value == "LUNDBERG" and read.confidence == zonal.DISAGREE
     assert engine.calls == [(None, "swe")]  # one engine call for the sheet
 
 
@@ -296,6 +333,37 @@ def test_without_the_lexicon_a_scan_stops_with_what_to_install(monkeypatch: pyte
         assert "hunspell-sv" in caught.value.action
     finally:
         lexicon._lexicon.cache_clear()
+
+
+def test_without_unmunch_a_scan_stops_with_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lexicon's word forms come from hunspell's own unmunch (Debian's hunspell-tools)."""
+    monkeypatch.setattr(lexicon, "UNMUNCH", "/nonexistent/unmunch")
+    lexicon._lexicon.cache_clear()
+    try:
+        with pytest.raises(PipelineError, match="lexicon") as caught:
+            lexicon.known("MALMÖ")
+        assert "hunspell-tools" in caught.value.action
+    finally:
+        lexicon._lexicon.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("text", "doubtful", "known"),
+    [
+        ("MALMÖ", False, True),
+        ("MALMO", True, False),
+        ("ÅSA LINDGREN", False, True),
+        ("STORVÄGEN 3", False, False),  # a compound: no lexicon entry, nothing doubtful
+        ("STORVAGEN 3", True, False),  # stor + vägen without its dots
+        ("KVARNGATAN 46", False, True),
+        ("KRIS TINA", False, False),  # two words, but one split
+        ("XQWZRTYV", False, False),
+    ],
+)
+def test_the_lexicon_knows_inflected_forms_and_compounds(text: str, doubtful: bool, known: bool) -> None:
+    """Every inflected form counts (vägen, gatan), compounds only for the marks: a compound is no evidence a name
+    was read right (PITEA is pi + tea), but STORVAGEN is stor + vägen with its dots lost."""
+    assert lexicon.marks_doubtful(text) is doubtful and lexicon.known(text) is known
 
 
 @pytest.mark.parametrize(

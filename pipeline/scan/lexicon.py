@@ -1,17 +1,25 @@
-"""Swedish words, names and places (Debian's hunspell-sv), to catch a dot or a ring the scan lost.
+"""Swedish words, names and places (Debian's hunspell-sv, every inflected form), as evidence about a reading.
 
 A scan in black and white or at a low resolution can lose the dots of Ä and Ö and the ring of Å, and then every
-reader agrees on BORLANGE. A person knows the town; so does the lexicon. A word it knows only with other marks over
-its letters than were read is not trusted: BORLANGE (only Borlänge is known), LILLEMÖR (only Lillemor). A word it
-does not know at all, as most surnames and streets, says nothing either way.
+reader agrees on BORLANGE. A person knows the town; so does the lexicon. It is asked two things:
+- ``marks_doubtful``: is a word unknown as spelt, but known with other marks over its letters? BORLANGE (only
+  Borlänge is known), LILLEMÖR (only Lillemor), STORVAGEN (a compound: stor + vägen). Then no agreement of readers
+  is trusted.
+- ``known``: is every word a word as spelt (Åsa, Malmö, Lindgren)? Then a reading that one reader made, and the
+  other missed by a letter or a ring, has a second witness that is not a reader of ink. Compounds do not count
+  here: Swedish compounds so freely that a misread name (PITEA: pi + tea) is one.
+
+The forms are the dictionary's stems with their affixes applied by hunspell's own ``unmunch`` (Debian's
+hunspell-tools): about 850,000. A worker keeps them as two sorted arrays of string hashes (14 MB), built on its first
+scan (about 1.5 s); Python's string hash is stable within a process, which is all a lookup needs.
 """
 
 from __future__ import annotations
 
-import hashlib
+import itertools
 import re
+import subprocess
 import unicodedata
-from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
@@ -21,45 +29,91 @@ import numpy.typing as npt
 from pipeline.errors import PipelineError
 
 DICTIONARY = Path("/usr/share/hunspell/sv_SE.dic")  # Debian's hunspell-sv, installed by scripts/setup.sh
+UNMUNCH = "unmunch"  # Debian's hunspell-tools, the same
 _WORD = re.compile(r"[^\W\d_]+")
+_MARKS = re.compile(r"[\u0300-\u036f]")
+# A compound's parts, at least this long: the head, and the tail (which may follow a linking s: kvarn-s-gatan).
+HEAD, TAIL = 2, 3
 
 
 def plain(text: str) -> str:
     """The letters without their marks, case folded: BORLÄNGE and Borlange are both 'borlange'."""
-    return "".join(c for c in unicodedata.normalize("NFD", text.casefold()) if not unicodedata.combining(c))
+    return _MARKS.sub("", unicodedata.normalize("NFD", text.casefold()))
 
 
-def _hash(word: str) -> int:
-    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
-
-
-def _sorted_hashes(words: Iterable[str]) -> npt.NDArray[np.uint64]:
-    return np.unique(np.fromiter((_hash(w) for w in words), dtype=np.uint64))
-
-
-def _known(table: npt.NDArray[np.uint64], word: str) -> bool:
-    key = np.uint64(_hash(word))
-    at = int(np.searchsorted(table, key))
-    return at < len(table) and table[at] == key
+def _table(words: set[str]) -> npt.NDArray[np.int64]:
+    table = np.fromiter(map(hash, words), dtype=np.int64, count=len(words))
+    table.sort()
+    return table
 
 
 @cache
-def _lexicon() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
-    """The words the lexicon knows (case folded), and the same without their marks, as sorted 64-bit hashes: a
-    worker keeps 2 MB rather than 40 MB of strings."""
-    try:
-        with DICTIONARY.open(encoding="utf-8") as lines:
-            next(lines, None)  # the first line is the count
-            words = {w for w in (line.split("/", 1)[0].strip().casefold() for line in lines) if w}
-    except OSError as exc:
+def _lexicon() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Every form the dictionary knows (case folded), and the same without marks, as sorted hashes."""
+    if not DICTIONARY.is_file():
         raise PipelineError(
-            f"The Swedish lexicon {DICTIONARY} cannot be read ({exc.strerror}).",
+            f"The Swedish lexicon {DICTIONARY} is missing.",
             action="Install Debian's hunspell-sv (scripts/setup.sh does), then process the document again.",
+        )
+    try:
+        out = subprocess.run(
+            [UNMUNCH, str(DICTIONARY), str(DICTIONARY.with_suffix(".aff"))],
+            capture_output=True,
+            check=True,
+            timeout=120,
+        ).stdout.decode("utf-8", "replace")
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise PipelineError(
+            f"The Swedish lexicon's word forms cannot be listed ({type(exc).__name__}).",
+            action="Install Debian's hunspell-tools (scripts/setup.sh does), then process the document again.",
         ) from None
-    return _sorted_hashes(words), _sorted_hashes({plain(w) for w in words})
+    text = out.casefold()
+    return _table(set(text.split())), _table(set(plain(text).split()))
+
+
+def _has(table: npt.NDArray[np.int64], word: str) -> bool:
+    key = hash(word)
+    at = int(np.searchsorted(table, key))
+    return at < len(table) and int(table[at]) == key
+
+
+def _composed(table: npt.NDArray[np.int64], word: str) -> bool:
+    """A form, or two forms run together (with or without a linking s)."""
+    if _has(table, word):
+        return True
+    for cut in range(HEAD, len(word) - TAIL + 1):
+        if _has(table, word[:cut]):
+            tail = word[cut:]
+            if _has(table, tail) or (tail[0] == "s" and len(tail) > TAIL and _has(table, tail[1:])):
+                return True
+    return False
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.casefold())
 
 
 def marks_doubtful(text: str) -> bool:
-    """Whether a word of ``text`` is unknown as it is spelt here but known with other marks over its letters."""
-    words, plains = _lexicon()
-    return any(not _known(words, w) and _known(plains, plain(w)) for w in _WORD.findall(text.casefold()))
+    """Whether a word of ``text`` is unknown as spelt here but known with other marks over its letters, as a word
+    or as a compound."""
+    forms, plains = _lexicon()
+    return any(
+        (not _has(forms, w) and _has(plains, plain(w))) or (not _composed(forms, w) and _composed(plains, plain(w)))
+        for w in words(text)
+    )
+
+
+def known(text: str) -> bool:
+    """Whether every word of ``text`` is a form as spelt, and no two neighbours are one word split (KRIS TINA)."""
+    forms, _ = _lexicon()
+    found = words(text)
+    return (
+        bool(found)
+        and all(_has(forms, w) for w in found)
+        and not any(_has(forms, a + b) for a, b in itertools.pairwise(found))
+    )
+
+
+def is_form(word: str) -> bool:
+    forms, _ = _lexicon()
+    return _has(forms, word.casefold())

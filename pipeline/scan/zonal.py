@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 from PIL import Image
+from rapidfuzz.distance import Levenshtein
 
 from pipeline.formspec import A4, Box, FieldSpec, FieldType, FormSpec
 from pipeline.models import Problem, RawField, Source
 from pipeline.scan.glyphs import CLASSES as DIGITS  # what a digit field holds: digits, a separator, a plus
 from pipeline.scan.glyphs import INK, Reading, read_digits
-from pipeline.scan.lexicon import marks_doubtful
+from pipeline.scan.lexicon import is_form, known, marks_doubtful, plain
 from pipeline.scan.lines import read_line
 from pipeline.scan.ocr import OcrEngine, Word
 
@@ -239,26 +240,37 @@ class Pass:
 
 # Tesseract's confidence does not say which of its readings of a hand are right: it gives a clear, right name 0.6 and
 # a wrong one 0.93, and it misreads hand-written digits often, some confidently (a 3 for an 8 is still a valid
-# postnummer). So a reading is trusted where readers that fail differently read the same, never on one reader's word:
+# postnummer). So a reading is trusted where witnesses that fail differently agree, never on one reader's word:
 # - tesseract, the line reader (PP-OCR: another network, trained on other data) and, for digits, the per-character
 #   reader (one character at a time, trained on other hands than the fixtures write with);
-# - text (names, streets, places, e-mail): tesseract's reading stands where the line reader, sure of the line, read
-#   the same characters with the same spacing; anything else goes to a person, however sure tesseract is;
+# - for text, the Swedish lexicon (``lexicon``), which reads no ink: what a word can be, not what was written;
+# - text (names, streets, places): tesseract's reading stands where the line reader read the same characters with
+#   the same spacing, sure of the line, or less sure where every word is a Swedish word as spelt. Where the two
+#   differ and the line reader is sure, a reading of words stands against one of no words: tesseract's where the
+#   line reader missed only its marks (ASA for ÅSA: the line reader often does); the line reader's where
+#   tesseract's differing words are no words (NARTANA for MARIANA), as many words and near. Two readings of
+#   different words (ANSA, ANTA for ANJA) go to a person;
+# - e-mail: tesseract's reading stands where the line reader, sure, read the same; no lexicon knows addresses;
 # - digits: where one of the other two is sure and a reader of another kind read the same digits (tesseract's
 #   reading is kept, for its spacing, where it is one of them); where the sure readers differ, or none is sure, a
-#   person decides.
+#   person decides. A phone number's + is often lost or read as a point; digits that cannot be dialled without it
+#   get it back.
 # Failures the readers share are caught apart, for text: a word of one letter that looks like a digit, or letters
 # mixed with digits (both read VILLAGATAN 0 as VILLAGATAN O); a point, comma or apostrophe, which a speck of dust
 # beside the writing reads as (both read ULF OLSSON as ULF. OLSSON); and dots or a ring the scan lost (both read
-# BORLÄNGE as BORLANGE), which the Swedish lexicon knows (``lexicon``).
-# Calibrated on scans of seeds 11-26, never the bench's (3-5): with these rules no field was accepted wrongly.
+# BORLÄNGE as BORLANGE), which the lexicon knows.
+# Calibrated on scans of seeds 11-18, never the bench's (3-5): with these rules no field was accepted wrongly.
 DISAGREE = 0.5  # the confidence of a value the readers did not confirm: below every threshold, so a person decides
 AGREED = 0.95  # and of one they did
 GLYPHS_SURE = 0.8  # the per-character reader's least sure character
 # The line reader's mean character probability: both read FELICIA as FELICU in a poor scan, the line reader at 0.89;
 # below 0.93 about one right reading in thirty is lost.
 LINE_SURE = 0.93
-_LOOKALIKE_WORD = re.compile(r"(?:^|\s)(?:[OIlSZBGDQT|]|(?=\S*\d)(?=\S*[^\W\d_])\S+)(?=\s|$)")
+LINE_FLOOR = 0.5  # the least the line reader's probability may be where it read words the lexicon knows
+# How far a sure line reading of Swedish words may lie from tesseract's (edits, marks aside) and still count as a
+# reading of the same ink: two letters, or a quarter of a longer line's.
+NEAR_EDITS, NEAR_SHARE = 2, 0.25
+_LOOKALIKE_WORD = re.compile(r"(?:^|\s)(?:[OIlSZBGDQT|]|(?=\S*\d)(?=\S*[^\W\d_])\S+)(?=\s|$)", re.IGNORECASE)
 _SPECK_MARKS = re.compile(r"[.,:;'`´\"]")  # what a speck of dust beside the writing reads as, to every reader
 DIGIT_PASS = Pass(charset=DIGITS, compact=True, glyphs=True)
 # Swedish's character set has no '@'; addresses are ASCII in practice, so e-mail reads with English, ASCII only.
@@ -314,62 +326,102 @@ def _read_sheet(texts: list[tuple[FieldSpec, np.ndarray]], engine: OcrEngine, ho
         bottom = top + crop.shape[0]
         reading = _field_value(fs, [w for w in words if top <= w.top + w.height / 2 < bottom])
         glyphs = read_digits(crop) if how.glyphs else None
-        # Text the line reader could not confirm whatever it read (nothing read, a failure both share) is not read.
-        confirmable = fs.type in DIGIT_TYPES or (fs.type is not FieldType.FREETEXT and _could_stand(fs, reading))
-        line = read_line(crop) if confirmable else None
+        # The line reader reads every one-line field tesseract found writing in; free text runs over several lines.
+        line = read_line(crop) if fs.type is not FieldType.FREETEXT and (reading.value or how.glyphs) else None
         out[fs.name] = _vote(fs, reading, glyphs, line)
     return out
 
 
 def _vote(fs: FieldSpec, reading: RawField, glyphs: Reading | None, line: Reading | None) -> RawField:
-    """Tesseract's reading once the other readers of the same ink have had their say (see above)."""
+    """Tesseract's reading once the other witnesses of the same ink have had their say (see above)."""
     if fs.type in DIGIT_TYPES:
         return _digits_vote(fs, reading, glyphs, line)
     if fs.type is FieldType.FREETEXT:  # tesseract's confidence against its type's threshold
         return reading
-    confirmed = line is not None and _line_agrees(fs, reading, line)
-    return reading.model_copy(
-        update={"confidence": max(reading.confidence, AGREED) if confirmed else min(reading.confidence, DISAGREE)}
-    )
+    if line is None:
+        return _doubt(reading)
+    if fs.type is FieldType.EMAIL:
+        ok = line.confidence >= LINE_SURE and bool(reading.value) and reading.value == clean(fs.type, line.text)[0]
+        return _confirm(reading) if ok else _doubt(reading)
+    return _text_vote(fs, reading, line)
+
+
+def _text_vote(fs: FieldSpec, reading: RawField, line: Reading) -> RawField:
+    tess, read = str(reading.value or ""), clean(fs.type, line.text)[0]
+    sure = line.confidence >= LINE_SURE
+    if _same_text(tess, read) and _could_stand(tess):
+        return _confirm(reading) if sure or (line.confidence >= LINE_FLOOR and known(tess)) else _doubt(reading)
+    if not sure:
+        return _doubt(reading)
+    if plain(_spaced(tess)) == plain(_spaced(read)) and _could_stand(tess) and known(tess) and not known(read):
+        return _confirm(reading)  # the marks tesseract read make words; the line reader's do not
+    if _could_stand(read) and known(read) and _near(tess, read):
+        return RawField(value=read.upper() if tess.isupper() else read, source=Source.OCR, confidence=AGREED)
+    return _doubt(reading)
+
+
+def _near(tess: str, read: str) -> bool:
+    """Whether tesseract's reading is a failed reading of the same words: as many, near, and none of those that
+    differ a word itself (two readings of different words are a person's to choose between)."""
+    ours, theirs = tess.split(), read.split()
+    if len(ours) != len(theirs) or any(a != b and is_form(a) for a, b in zip(ours, theirs, strict=True)):
+        return False
+    edits = Levenshtein.distance(plain(_spaced(tess)), plain(_spaced(read)))
+    return edits <= max(NEAR_EDITS, NEAR_SHARE * len(read))
+
+
+def _confirm(reading: RawField) -> RawField:
+    return reading.model_copy(update={"confidence": max(reading.confidence, AGREED)})
+
+
+def _doubt(reading: RawField) -> RawField:
+    return reading.model_copy(update={"confidence": min(reading.confidence, DISAGREE)})
 
 
 def _digits_vote(fs: FieldSpec, reading: RawField, glyphs: Reading | None, line: Reading | None) -> RawField:
     others = [(r, at) for r, at in ((line, LINE_SURE), (glyphs, GLYPHS_SURE)) if r is not None]
-    sure = {_key(r.text) for r, at in others if r.confidence >= at}
+    sure = {_key(fs, r.text) for r, at in others if r.confidence >= at}
     if len(sure) == 1:
         [digits] = sure
-        agreeing = [reading] if reading.value and _key(reading.value) == digits else []
-        agreeing += [_raw(fs, r.text) for r, _ in others if _key(r.text) == digits]
+        agreeing = [reading] if reading.value and _key(fs, reading.value) == digits else []
+        agreeing += [_raw(fs, r.text) for r, _ in others if _key(fs, r.text) == digits]
         if len(agreeing) >= 2:
-            return agreeing[0].model_copy(update={"confidence": max(agreeing[0].confidence, AGREED)})
-    return reading.model_copy(update={"confidence": min(reading.confidence, DISAGREE)})
+            return _with_plus(fs, _confirm(agreeing[0]))
+    return _doubt(reading)
+
+
+def _with_plus(fs: FieldSpec, reading: RawField) -> RawField:
+    """A phone number's + is the mark most often lost (or read as a point); digits that do not start with 0 cannot
+    be dialled without it, so the readers' agreed digits get it back."""
+    value = str(reading.value or "")
+    if fs.type is not FieldType.PHONE or value.startswith(("+", "0")) or not value:
+        return reading
+    return reading.model_copy(update={"value": "+" + value})
 
 
 def _raw(fs: FieldSpec, text: str) -> RawField:
     return RawField(value=clean(fs.type, text)[0], source=Source.OCR, confidence=AGREED)
 
 
-def _could_stand(fs: FieldSpec, reading: RawField) -> bool:
-    """Whether tesseract's text reading could be confirmed at all: something was read, and nothing in it is a failure
-    the readers share."""
-    text = str(reading.value or "")
-    if not text or fs.type is FieldType.EMAIL:
-        return bool(text)
-    return not (_LOOKALIKE_WORD.search(text) or _SPECK_MARKS.search(text) or marks_doubtful(text))
+def _could_stand(text: str) -> bool:
+    """Whether a reading of text could be trusted at all: something was read, and nothing in it is a failure the
+    readers share."""
+    return bool(text) and not (_LOOKALIKE_WORD.search(text) or _SPECK_MARKS.search(text) or marks_doubtful(text))
 
 
-def _line_agrees(fs: FieldSpec, reading: RawField, line: Reading) -> bool:
-    if line.confidence < LINE_SURE or not _could_stand(fs, reading):
-        return False
-    text = str(reading.value)
-    if fs.type is FieldType.EMAIL:
-        return text == clean(FieldType.EMAIL, line.text)[0]
-    return " ".join(text.split()).casefold() == " ".join(line.text.split()).casefold()
+def _spaced(text: str) -> str:
+    return " ".join(text.split())
 
 
-def _key(value: object) -> str:
-    """What two readings must share to agree: the characters, not the spacing or separators between them."""
-    return re.sub(r"[\s\-./]", "", str(value)).casefold()
+def _same_text(a: str, b: str) -> bool:
+    return _spaced(a).casefold() == _spaced(b).casefold()
+
+
+def _key(fs: FieldSpec, value: object) -> str:
+    """What two readings must share to agree: the characters, not the spacing or separators between them; in a phone
+    number not the + either (see ``_with_plus``), though in a personnummer it says the century."""
+    separators = r"[\s\-./+]" if fs.type is FieldType.PHONE else r"[\s\-./]"
+    return re.sub(separators, "", str(value)).casefold()
 
 
 def _field_value(fs: FieldSpec, words: list[Word]) -> RawField:
