@@ -353,19 +353,30 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading) -> RawField:
         return _confirm(reading) if sure or (line.confidence >= LINE_FLOOR and known(tess)) else _doubt(reading)
     if not sure:
         return _doubt(reading)
-    if plain(_spaced(tess)) == plain(_spaced(read)) and _could_stand(tess) and known(tess) and not known(read):
-        return _confirm(reading)  # the marks tesseract read make words; the line reader's do not
+    if _marks_missed(tess, read) and _could_stand(tess) and known(tess) and not known(read):
+        return _confirm(reading)  # the marks tesseract read make words; the line reader's reading without them not
     if _could_stand(read) and known(read) and _near(tess, read):
         return RawField(value=read.upper() if tess.isupper() else read, source=Source.OCR, confidence=AGREED)
     return _doubt(reading)
 
 
+def _marks_missed(tess: str, read: str) -> bool:
+    """Whether the line reader read tesseract's letters but not its marks (the reverse is no evidence: NGUYỄN read
+    by tesseract as NGUYEN)."""
+    bare = plain(_spaced(read))
+    return bare == plain(_spaced(tess)) == _spaced(read).casefold() != _spaced(tess).casefold()
+
+
 def _near(tess: str, read: str) -> bool:
     """Whether tesseract's reading is a failed reading of the same words: as many, near, and none of those that
-    differ a word itself (two readings of different words are a person's to choose between)."""
+    differ a word itself (two readings of different words are a person's to choose between), nor only marks the
+    line reader may have missed (NGUYÉN against its NGUYEN, for NGUYỄN)."""
     ours, theirs = tess.split(), read.split()
-    if len(ours) != len(theirs) or any(a != b and is_form(a) for a, b in zip(ours, theirs, strict=True)):
+    if len(ours) != len(theirs):
         return False
+    for a, b in zip(ours, theirs, strict=True):
+        if a.casefold() != b.casefold() and (is_form(a) or _marks_missed(a, b)):
+            return False
     edits = Levenshtein.distance(plain(_spaced(tess)), plain(_spaced(read)))
     return edits <= max(NEAR_EDITS, NEAR_SHARE * len(read))
 
