@@ -91,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     review = sub.add_parser("review", help="cases waiting for a person").add_subparsers(required=True, metavar="ACTION")
     rlist = review.add_parser("list", help="cases waiting for review")
     rlist.add_argument("--json", action="store_true")
+    rlist.add_argument(
+        "--unconfirmed",
+        action="store_true",
+        help="instead, cases that went on with fields left for staff to check (an e-mail, a description)",
+    )
     rlist.set_defaults(func=cmd_review_list)
     rshow = review.add_parser("show", help="each doubtful field: value, confidence, and the crop the machine saw")
     rshow.add_argument("case_id")
@@ -353,11 +358,13 @@ def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
 
     rows = []
     register = Register(settings.database)
-    for row in register.list_cases("review"):
+    for row in register.list_cases("recorded" if args.unconfirmed else "review"):
         record = register.case(row["case_id"])
         assert record is not None
         reasons = record.assessment.reasons if record.assessment else []
         doubtful = sum(1 for v in record.fields.values() if not v.accepted)
+        if args.unconfirmed and not doubtful:
+            continue
         rows.append(
             {
                 "case_id": record.case_id,
@@ -380,7 +387,7 @@ def cmd_review_show(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline import review
     from pipeline.register import Register
 
-    record = review.open_case(Register(settings.database), args.case_id)
+    record = review.open_case(Register(settings.database), args.case_id, unconfirmed=True)
     spec = load_forms(settings.forms_dir)[record.form_id]
     fields = review.doubtful(record, spec, settings)
     audit.record(settings.state_dir, "read", "review show", case_id=record.case_id, by=args.user)

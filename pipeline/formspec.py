@@ -63,6 +63,10 @@ class Option(_Strict):
         return self
 
 
+# Values a person wrote, rather than ticks and choices that rules decide by.
+_VALUE_TYPES = {FieldType.TEXT, FieldType.FREETEXT, FieldType.EMAIL, FieldType.DATE, FieldType.PHONE}
+
+
 class FieldSpec(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
@@ -78,6 +82,12 @@ class FieldSpec(_Strict):
     personal: bool = Field(default=False, description="data about the patient, left out when consent is missing")
     charset: Literal["name", "address"] | None = Field(
         default=None, description="what a text may contain: a name or place has no digits, an address no brackets"
+    )
+    holds_case: bool = Field(
+        default=True,
+        description="whether a doubtful reading holds the whole case for review; false only for an optional value "
+        "that no rule and no letter uses (an e-mail, a free-text description): its doubt is flagged on the field, "
+        "with its crop, for staff to check, and the case goes on",
     )
 
     @model_validator(mode="after")
@@ -99,6 +109,8 @@ class FieldSpec(_Strict):
             raise ValueError(f"{where}: a signature is read by ink on paper and has no AcroForm widget")
         if self.charset and self.type is not FieldType.TEXT:
             raise ValueError(f"{where}: only a text field takes a charset")
+        if not self.holds_case and (self.required or self.type not in _VALUE_TYPES):
+            raise ValueError(f"{where}: only an optional text, e-mail, date or phone may leave its doubt to staff")
         if self.type is not FieldType.SIGNATURE and not self.acroform:
             raise ValueError(f"{where}: name at least one AcroForm field")
         return self

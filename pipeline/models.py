@@ -50,6 +50,9 @@ class Severity(StrEnum):
     INVALID = "invalid"  # present but not a valid value of its type: staff review
     DOUBTFUL = "doubtful"  # read with low confidence: staff review
     INCONSISTENT = "inconsistent"  # fields contradict each other
+    # Read with low confidence (or not valid as read) in a field whose doubt does not hold the case: no rule and no
+    # letter uses it. Flagged on the field, with its crop, for staff to check; the case goes on.
+    UNCONFIRMED = "unconfirmed"
 
 
 class Problem(BaseModel):

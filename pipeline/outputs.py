@@ -53,10 +53,11 @@ def link(
 
 
 def write_crops(settings: Settings, result: DocumentResult) -> list[Path]:
-    """What the machine saw of each doubtful field, beside the case in review, for the person who resolves it; the
-    record then names its crops. Returns the files written (not yet synced: the caller syncs them with the record,
-    before the commit, so a record never names a crop that a power cut took)."""
-    if not result.crops or result.summary.status is not CaseStatus.REVIEW:
+    """What the machine saw of each doubtful field (of a case in review, or a field left unconfirmed in a case that
+    went on), for the person who checks it; the record then names its crops. Returns the files written (not yet
+    synced: the caller syncs them with the record, before the commit, so a record never names a crop that a power
+    cut took)."""
+    if not result.crops:
         return []
     written = []
     for name, png in result.crops.items():

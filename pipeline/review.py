@@ -33,13 +33,17 @@ def reviewer() -> str:
     return os.environ.get("PIPELINE_REVIEWER") or audit.who()
 
 
-def open_case(register: Register, case_id: str) -> CaseRecord:
+def open_case(register: Register, case_id: str, unconfirmed: bool = False) -> CaseRecord:
+    """A case waiting for review; with ``unconfirmed``, also a case that went on with fields left for staff to check
+    (to show and correct them, never to approve: its letters are sent)."""
     record = register.case(case_id)
     if record is None:
         raise ReviewError(f"No case {case_id} in the register.")
-    if record.status is not CaseStatus.REVIEW:
-        raise ReviewError(f"Case {case_id} is not waiting for review (status {record.status.value}).")
-    return record
+    if record.status is CaseStatus.REVIEW:
+        return record
+    if unconfirmed and any(not v.accepted for v in record.fields.values()):
+        return record
+    raise ReviewError(f"Case {case_id} is not waiting for review (status {record.status.value}).")
 
 
 class DoubtfulField(BaseModel):
@@ -82,14 +86,20 @@ def set_value(
     text: str,
     by: str,
 ) -> FieldValue:
-    record = open_case(register, case_id)
+    record = open_case(register, case_id, unconfirmed=True)
     if name not in record.fields:
         raise ReviewError(f"Case {case_id} has no field {name!r}.")
+    if record.status is not CaseStatus.REVIEW and record.fields[name].accepted:
+        raise ReviewError(
+            f"Case {case_id} went on; only its unconfirmed fields can be corrected here.",
+            action="Correct the case's other fields in the case system.",
+        )
     fs = specs[record.form_id].field(name)
     value, problem = validate_value(fs, text)
     if problem is not None:
         raise ReviewError(f"The value is not valid for {fs.label}: {problem.message}", action="Correct the value.")
     record.fields[name] = FieldValue(value=value, source=Source.REVIEW, confidence=1.0, accepted=True)
+    record.problems = [p for p in record.problems if p.field != name]
     record.history.append(HistoryEntry(at=_now(), by=by, event="corrected", detail=name))
     _save(register, settings, record, person=None)
     audit.record(settings.state_dir, "changed", "review set", case_id=case_id, detail=name, by=by)

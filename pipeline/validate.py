@@ -56,6 +56,8 @@ def validate(
                 severity=Severity.DOUBTFUL,
                 message=f"{fs.label}: tolkningen är osäker och behöver kontrolleras",
             )
+        if problem and not fs.holds_case and problem.severity in (Severity.DOUBTFUL, Severity.INVALID):
+            problem = problem.model_copy(update={"severity": Severity.UNCONFIRMED})
         if problem:
             problems.append(problem)
         values[fs.name] = FieldValue(

@@ -19,7 +19,7 @@ from pipeline.conductor import read_document
 from pipeline.config import Settings
 from pipeline.formspec import FormSpec
 from pipeline.models import Provenance
-from pipeline.stages import Job
+from pipeline.stages import DocumentResult, Job
 from pipeline.validate import DEFAULT_THRESHOLDS
 from tests.conftest import FIXTURES
 from tests.test_pipeline import process, run_cli
@@ -120,3 +120,82 @@ def test_a_page_that_cannot_be_aligned_sends_the_case_to_review_with_that_reason
     assert any("Sida 1" in r and "Skanna om" in r for r in reasons)
     assert any("Sida 2" in r and "saknas" in r for r in reasons)
     assert not any(v.accepted for v in result.record.fields.values() if v.value not in (None, False))
+
+
+def _concluded(specs: dict[str, FormSpec], tmp_path: Path, doubtful: str) -> DocumentResult:
+    """A complete application as read, every field sure except ``doubtful`` (a crop stands in for each field)."""
+    from pipeline import stages
+    from pipeline.models import RawField, Source
+
+    spec = specs["ansokan-samordning"]
+    sample = SCANS / "ansokan-samordning" / "application-complete-good.expected.json"
+    expected = json.loads(sample.read_text(encoding="utf-8"))["fields"]
+    raw = {
+        name: RawField(value=value, source=Source.OCR, confidence=0.3 if name == doubtful else 1.0)
+        for name, value in expected.items()
+    }
+    crops = {name: (lambda: b"\x89PNG stand-in") for name in expected}
+    data = b"%PDF-1.7 stand-in"
+    job = Job(
+        data, hashlib.sha256(data).hexdigest(), dt.datetime.now(dt.UTC), Provenance(), 50, DEFAULT_THRESHOLDS, tmp_path
+    )
+    return stages.conclude(job, spec, 1, [1, 2], raw, [], crops)
+
+
+@pytest.mark.parametrize(("doubtful", "went_on"), [("epost", True), ("behov_beskrivning", True), ("postort", False)])
+def test_a_doubt_holds_the_case_only_in_a_field_that_holds_it(
+    specs: dict[str, FormSpec], tmp_path: Path, doubtful: str, went_on: bool
+) -> None:
+    """An optional value no rule or letter uses (the e-mail, the description: ``holds_case = false`` in the form's
+    definition) read with doubt is left unconfirmed, with its crop, and the case goes on to its letter; a doubt in
+    any other field (a place: the letter's address) holds the whole case for review."""
+    result = _concluded(specs, tmp_path, doubtful)
+    field = result.record.fields[doubtful]
+    assert not field.accepted and field.problem and doubtful in result.crops
+    assert all(v.accepted for name, v in result.record.fields.items() if name != doubtful)
+    [problem] = [p for p in result.record.problems if p.field == doubtful]
+    if went_on:
+        assert result.record.status.value == "recorded" and result.letters
+        assert problem.severity.value == "unconfirmed"
+    else:
+        assert result.record.status.value == "review" and not result.letters
+        assert problem.severity.value == "doubtful"
+
+
+def test_staff_check_a_field_left_unconfirmed_without_a_second_letter(
+    specs: dict[str, FormSpec], settings: Settings, tmp_path: Path
+) -> None:
+    """A case that went on with its e-mail unconfirmed is listed for checking, shown with the crop, and its e-mail
+    corrected; its other fields cannot be changed this way, and it cannot be approved (its letter is sent)."""
+    from pipeline import outputs, review
+    from pipeline.register import Register
+    from pipeline.review import ReviewError
+
+    result = _concluded(specs, settings.outbox, "epost")
+    register = Register(settings.database)
+    outputs.write_crops(settings, result)
+    outputs.write_record(settings, result.record)
+    with register.transaction():
+        register.save_case(result.record, None)
+    case_id = result.record.case_id
+    letters = sorted(settings.outbox.rglob("*.pdf"))
+    assert letters
+
+    record = review.open_case(register, case_id, unconfirmed=True)
+    [shown] = review.doubtful(record, specs["ansokan-samordning"], settings)
+    assert shown.name == "epost" and Path(str(shown.crop)).read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(ReviewError, match="not waiting for review"):
+        review.approve(register, specs, settings, case_id, "handlaggare.anna")
+    with pytest.raises(ReviewError, match="only its unconfirmed fields"):
+        review.set_value(register, specs, settings, case_id, "postort", "UPPSALA", "handlaggare.anna")
+    value = review.set_value(
+        register, specs, settings, case_id, "epost", "lukasz.kowalski@example.com", "handlaggare.anna"
+    )
+    assert value.accepted and value.source.value == "review"
+    saved = json.loads((settings.cases_dir / f"{case_id}.json").read_text(encoding="utf-8"))
+    assert saved["status"] == "recorded" and saved["fields"]["epost"]["accepted"]
+    assert not any(p["field"] == "epost" for p in saved["problems"])
+    assert ("corrected", "handlaggare.anna") in [(h["event"], h["by"]) for h in saved["history"]]
+    assert sorted(settings.outbox.rglob("*.pdf")) == letters  # no second letter
+    with pytest.raises(ReviewError, match="not waiting for review"):  # nothing is left to check
+        review.open_case(register, case_id, unconfirmed=True)
