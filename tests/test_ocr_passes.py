@@ -219,8 +219,12 @@ def test_digits_count_only_where_two_kinds_of_reader_agree(
         ("efternamn", "MAGNUSSON", R("MAGNUSS0N", SURE), None),
         ("efternamn", "ÅBERG", R("åberg", SURE), "ÅBERG"),
         ("namnfortydligande", "ULF MAGNUSSON", R("ULFMAGNUSSON", SURE), None),
-        ("adress", "VILLAGATAN O", R("VILLAGATAN O", SURE), None),
-        ("adress", "EKGATAN o", R("EKGATAN O", SURE), None),
+        ("postort", "SKÖVDE I", R("SKÖVDE I", SURE), None),
+        ("efternamn", "LINDGREN o", R("LINDGREN O", SURE), None),
+        ("adress", "VILLAGATAN 0", R("VILLAGATAN O", SURE), "VILLAGATAN 0"),
+        ("adress", "ASPGKTAN 66", R("ASPGATAN 66", SURE), "ASPGATAN 66"),
+        ("adress", "KYRKOGRAND 4", R("KYRKOGRAND 4", SURE), None),
+        ("adress", "STORGRÄNP 7", R("STORGRIND 7", SURE), None),
         ("adress", "STORGATAN 12B", R("STORGATAN 12B", SURE), None),
         ("adress", "STORGATAN 12", R("STORGATAN 12", SURE), "STORGATAN 12"),
         ("namnfortydligande", "ULF. OLSSON", R("ULF. OLSSON", SURE), None),
@@ -251,6 +255,10 @@ def test_digits_count_only_where_two_kinds_of_reader_agree(
         "spacing-differs",
         "lone-letter-like-a-digit",
         "lone-lower-case-letter-like-a-digit",
+        "a-street-number-0-read-as-the-letter",
+        "a-street-name-the-lexicon-composes",
+        "a-street-name-ending-without-its-dots",
+        "a-compound-that-is-no-street-name",
         "letters-mixed-with-digits",
         "street-number",
         "a-speck-read-as-a-point",
@@ -362,12 +370,37 @@ def test_without_unmunch_a_scan_stops_with_what_to_install(monkeypatch: pytest.M
         ("KVARNGATAN 46", False, True),
         ("KRIS TINA", False, False),  # two words, but one split
         ("XQWZRTYV", False, False),
+        ("PITEA", True, False),  # pi + tea, but the town is Piteå
     ],
 )
 def test_the_lexicon_knows_inflected_forms_and_compounds(text: str, doubtful: bool, known: bool) -> None:
     """Every inflected form counts (vägen, gatan), compounds only for the marks: a compound is no evidence a name
     was read right (PITEA is pi + tea), but STORVAGEN is stor + vägen with its dots lost."""
     assert lexicon.marks_doubtful(text) is doubtful and lexicon.known(text) is known
+
+
+@pytest.mark.parametrize(
+    ("text", "street", "doubtful"),
+    [
+        ("ASPGATAN 66", True, False),
+        ("FABRIKSGRÄND 6", True, False),  # with a linking s
+        ("STORGRIND 7", False, False),  # stor + grind: a compound, no street's name
+        ("KYRKOGRAND 4", False, True),  # grand is a word, but a street ends in gränd
+        ("ASPVAGEN 3", False, True),
+    ],
+)
+def test_a_streets_name_is_a_word_and_a_street_ending(text: str, street: bool, doubtful: bool) -> None:
+    """Street names are compounds the dictionary seldom lists: a form and a street's ending (gatan, vägen, gränd…)
+    make one; a street's ending without its dots is doubtful even where it is another word (grand)."""
+    assert lexicon.known(text, street=True) is street and lexicon.street_marks_doubtful(text) is doubtful
+
+
+def test_an_address_ends_in_a_number_not_a_lone_o() -> None:
+    """Both readers read a lone 0 closing an address as the letter O; no address ends in a lone O."""
+    assert zonal.clean(FieldType.TEXT, "VILLAGATAN O", "address")[0] == "VILLAGATAN 0"
+    assert zonal.clean(FieldType.TEXT, "ÅKERGRÄND o", "address")[0] == "ÅKERGRÄND 0"
+    assert zonal.clean(FieldType.TEXT, "VILLAGATAN O", "name")[0] == "VILLAGATAN O"
+    assert zonal.clean(FieldType.TEXT, "O", "address")[0] == "O"
 
 
 @pytest.mark.parametrize(

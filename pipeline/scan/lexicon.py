@@ -11,7 +11,8 @@ reader agrees on BORLANGE. A person knows the town; so does the lexicon. It is a
 
 The forms are the dictionary's stems with their affixes applied by hunspell's own ``unmunch`` (Debian's
 hunspell-tools): about 850,000. A worker keeps them as two sorted arrays of string hashes (14 MB), built on its first
-scan (about 1.5 s); Python's string hash is stable within a process, which is all a lookup needs.
+scan (about 2 s, and 170 MB while it is built); Python's string hash is stable within a process, which is all a
+lookup needs.
 """
 
 from __future__ import annotations
@@ -41,10 +42,10 @@ def plain(text: str) -> str:
     return _MARKS.sub("", unicodedata.normalize("NFD", text.casefold()))
 
 
-def _table(words: set[str]) -> npt.NDArray[np.int64]:
-    table = np.fromiter(map(hash, words), dtype=np.int64, count=len(words))
-    table.sort()
-    return table
+def _table(text: str) -> npt.NDArray[np.int64]:
+    """The words of ``text`` as sorted unique hashes."""
+    words = text.split()
+    return np.unique(np.fromiter(map(hash, words), dtype=np.int64, count=len(words)))
 
 
 @cache
@@ -68,7 +69,8 @@ def _lexicon() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
             action="Install Debian's hunspell-tools (scripts/setup.sh does), then process the document again.",
         ) from None
     text = out.casefold()
-    return _table(set(text.split())), _table(set(plain(text).split()))
+    del out
+    return _table(text), _table(plain(text))
 
 
 def _has(table: npt.NDArray[np.int64], word: str) -> bool:
@@ -103,14 +105,44 @@ def marks_doubtful(text: str) -> bool:
     )
 
 
-def known(text: str) -> bool:
-    """Whether every word of ``text`` is a form as spelt, and no two neighbours are one word split (KRIS TINA)."""
+# What a Swedish street's name ends in (Aspgatan, Kyrkogränd, Parkstigen): a word before it makes a street's name
+# even where the dictionary has no such compound. Other compounds do not count (STORGRIND: stor + grind).
+STREET_ENDS = (
+    "gatan", "vägen", "stigen", "torget", "gränd", "gränden", "backen", "allén", "leden", "platsen", "plan",
+    "gången", "slingan", "parken", "kajen", "promenaden", "esplanaden", "hagen", "ängen", "liden", "torg", "väg",
+    "gata",
+)  # fmt: skip
+_STREET_PLAIN = tuple(plain(end) for end in STREET_ENDS)
+
+
+def known(text: str, street: bool = False) -> bool:
+    """Whether every word of ``text`` is a form as spelt, and no two neighbours are one word split (KRIS TINA).
+    For a ``street``, a word that ends as a street's name does after a form counts too (ASPGATAN, asp + gatan)."""
     forms, _ = _lexicon()
     found = words(text)
     return (
         bool(found)
-        and all(_has(forms, w) for w in found)
+        and all(_has(forms, w) or (street and _street_name(forms, w)) for w in found)
         and not any(_has(forms, a + b) for a, b in itertools.pairwise(found))
+    )
+
+
+def _street_name(forms: npt.NDArray[np.int64], word: str) -> bool:
+    for end in STREET_ENDS:
+        head = word[: -len(end)]
+        if word.endswith(end) and len(head) >= HEAD and _composed(forms, head.removesuffix("s") or head):
+            return True
+    return False
+
+
+def street_marks_doubtful(text: str) -> bool:
+    """Whether a word ends as a street's name does but with other marks (KYRKOGRAND: gränd, though grand is a word
+    too; ASPVAGEN): the marks the scan lost."""
+    return any(
+        word.endswith(bare) and not word.endswith(end)
+        for word in words(text)
+        for end, bare in zip(STREET_ENDS, _STREET_PLAIN, strict=True)
+        if bare != end
     )
 
 

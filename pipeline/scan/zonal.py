@@ -26,7 +26,7 @@ from pipeline.formspec import A4, Box, FieldSpec, FieldType, FormSpec
 from pipeline.models import Problem, RawField, Source
 from pipeline.scan.glyphs import CLASSES as DIGITS  # what a digit field holds: digits, a separator, a plus
 from pipeline.scan.glyphs import INK, Reading, read_digits
-from pipeline.scan.lexicon import is_form, known, marks_doubtful, plain
+from pipeline.scan.lexicon import is_form, known, marks_doubtful, plain, street_marks_doubtful
 from pipeline.scan.lines import read_line
 from pipeline.scan.ocr import OcrEngine, Word
 
@@ -249,7 +249,9 @@ class Pass:
 #   differ and the line reader is sure, a reading of words stands against one of no words: tesseract's where the
 #   line reader missed only its marks (ASA for ÅSA: the line reader often does); the line reader's where
 #   tesseract's differing words are no words (NARTANA for MARIANA), as many words and near. Two readings of
-#   different words (ANSA, ANTA for ANJA) go to a person;
+#   different words (ANSA, ANTA for ANJA) go to a person. In an address, a street's name counts as a word where
+#   a word and a street's ending make it (ASP + GATAN), and is doubtful where that ending lost its marks
+#   (KYRKOGRAND, though grand is a word); a lone O closing an address is its number, 0;
 # - e-mail: tesseract's reading stands where the line reader, sure, read the same; no lexicon knows addresses;
 # - digits: where one of the other two is sure and a reader of another kind read the same digits (tesseract's
 #   reading is kept, for its spacing, where it is one of them); where the sure readers differ, or none is sure, a
@@ -347,15 +349,23 @@ def _vote(fs: FieldSpec, reading: RawField, glyphs: Reading | None, line: Readin
 
 
 def _text_vote(fs: FieldSpec, reading: RawField, line: Reading) -> RawField:
-    tess, read = str(reading.value or ""), clean(fs.type, line.text)[0]
+    tess, read = str(reading.value or ""), clean(fs.type, line.text, fs.charset)[0]
     sure = line.confidence >= LINE_SURE
-    if _same_text(tess, read) and _could_stand(tess):
-        return _confirm(reading) if sure or (line.confidence >= LINE_FLOOR and known(tess)) else _doubt(reading)
+    street = fs.charset == "address"  # a street's name is a compound (asp + gatan) more often than a form
+
+    def words(text: str) -> bool:
+        return known(text, street=street)
+
+    def stands(text: str) -> bool:
+        return _could_stand(text) and not (street and street_marks_doubtful(text))
+
+    if _same_text(tess, read) and stands(tess):
+        return _confirm(reading) if sure or (line.confidence >= LINE_FLOOR and words(tess)) else _doubt(reading)
     if not sure:
         return _doubt(reading)
-    if _marks_missed(tess, read) and _could_stand(tess) and known(tess) and not known(read):
+    if _marks_missed(tess, read) and stands(tess) and words(tess) and not words(read):
         return _confirm(reading)  # the marks tesseract read make words; the line reader's reading without them not
-    if _could_stand(read) and known(read) and _near(tess, read):
+    if stands(read) and words(read) and _near(tess, read):
         return RawField(value=read.upper() if tess.isupper() else read, source=Source.OCR, confidence=AGREED)
     return _doubt(reading)
 
@@ -441,13 +451,13 @@ def _field_value(fs: FieldSpec, words: list[Word]) -> RawField:
     words = sorted(words, key=lambda w: (w.line, w.left))
     text = " ".join(w.text for w in words)
     confidence = min(w.confidence for w in words)
-    cleaned, changed = clean(fs.type, text)
+    cleaned, changed = clean(fs.type, text, fs.charset)
     if changed:
         confidence *= 0.85  # a corrected look-alike is a guess: it must clear the threshold on its own merit
     return RawField(value=cleaned, source=Source.OCR, confidence=round(confidence, 3))
 
 
-def clean(kind: FieldType, text: str) -> tuple[str, bool]:
+def clean(kind: FieldType, text: str, charset: str | None = None) -> tuple[str, bool]:
     """Per-type clean-up of what the engine read; returns the text and whether characters were substituted."""
     if kind in DIGIT_TYPES:
         guessed = bool(re.sub(r"[\d+\-\s]", "", text))
@@ -462,6 +472,11 @@ def clean(kind: FieldType, text: str) -> tuple[str, bool]:
     if kind is FieldType.TEXT:
         # Dust beside a name or street reads as stray marks: a "word" of marks alone, a point or colon after the end.
         fixed = " ".join(w for w in fixed.split(" ") if _LETTER_OR_DIGIT.search(w)).rstrip(".,:;")
+        if charset == "address":
+            # A street's number closes its address, and both readers read a lone 0 there as the letter O: no
+            # address ends in a lone O. Not a guess that counts against the reading (see above: a lone O elsewhere,
+            # or any other letter like a digit, still never stands).
+            fixed = re.sub(r"(?<=\S )[Oo]$", "0", fixed)
     # A letter outside the Swedish alphabet (é, ü, ø, ł, ễ…) may be a look-alike of one the model cannot read at
     # all (Nguyễn read as Nguyén): never accepted on the engine's word alone.
     return fixed, bool(_FOREIGN.search(fixed))
