@@ -144,8 +144,3 @@ def street_marks_doubtful(text: str) -> bool:
         for end, bare in zip(STREET_ENDS, _STREET_PLAIN, strict=True)
         if bare != end
     )
-
-
-def is_form(word: str) -> bool:
-    forms, _ = _lexicon()
-    return _has(forms, word.casefold())

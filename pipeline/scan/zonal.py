@@ -26,7 +26,7 @@ from pipeline.formspec import A4, Box, FieldSpec, FieldType, FormSpec
 from pipeline.models import Problem, RawField, Source
 from pipeline.scan.glyphs import CLASSES as DIGITS  # what a digit field holds: digits, a separator, a plus
 from pipeline.scan.glyphs import INK, Reading, read_digits
-from pipeline.scan.lexicon import is_form, known, marks_doubtful, plain, street_marks_doubtful
+from pipeline.scan.lexicon import known, marks_doubtful, plain, street_marks_doubtful
 from pipeline.scan.lines import read_line
 from pipeline.scan.ocr import OcrEngine, Word
 
@@ -360,12 +360,14 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading) -> RawField:
         return _could_stand(text) and not (street and street_marks_doubtful(text))
 
     if _same_text(tess, read) and stands(tess):
-        return _confirm(reading) if sure or (line.confidence >= LINE_FLOOR and words(tess)) else _doubt(reading)
+        # Less sure of the line, only forms as spelt: both read MILLASTIGEN (milla + stigen) for VILLASTIGEN.
+        unsure_ok = line.confidence >= LINE_FLOOR and known(tess)
+        return _confirm(reading) if sure or unsure_ok else _doubt(reading)
     if not sure:
         return _doubt(reading)
     if _marks_missed(tess, read) and stands(tess) and words(tess) and not words(read):
         return _confirm(reading)  # the marks tesseract read make words; the line reader's reading without them not
-    if stands(read) and words(read) and _near(tess, read):
+    if stands(read) and words(read) and _near(tess, read, words):
         return RawField(value=read.upper() if tess.isupper() else read, source=Source.OCR, confidence=AGREED)
     return _doubt(reading)
 
@@ -377,15 +379,15 @@ def _marks_missed(tess: str, read: str) -> bool:
     return bare == plain(_spaced(tess)) == _spaced(read).casefold() != _spaced(tess).casefold()
 
 
-def _near(tess: str, read: str) -> bool:
+def _near(tess: str, read: str, words: Callable[[str], bool]) -> bool:
     """Whether tesseract's reading is a failed reading of the same words: as many, near, and none of those that
-    differ a word itself (two readings of different words are a person's to choose between), nor only marks the
-    line reader may have missed (NGUYÉN against its NGUYEN, for NGUYỄN)."""
+    differ a word itself (two readings of different words are a person's to choose between: VILLASTIGEN and
+    MILLASTIGEN), nor only marks the line reader may have missed (NGUYÉN against its NGUYEN, for NGUYỄN)."""
     ours, theirs = tess.split(), read.split()
     if len(ours) != len(theirs):
         return False
     for a, b in zip(ours, theirs, strict=True):
-        if a.casefold() != b.casefold() and (is_form(a) or _marks_missed(a, b)):
+        if a.casefold() != b.casefold() and (words(a) or _marks_missed(a, b)):
             return False
     edits = Levenshtein.distance(plain(_spaced(tess)), plain(_spaced(read)))
     return edits <= max(NEAR_EDITS, NEAR_SHARE * len(read))
