@@ -83,6 +83,12 @@ class FieldSpec(_Strict):
     charset: Literal["name", "address"] | None = Field(
         default=None, description="what a text may contain: a name or place has no digits, an address no brackets"
     )
+    repeats: tuple[str, ...] = Field(
+        default=(),
+        description="text fields whose values, joined by a space, this text field usually repeats in other ink (the "
+        "printed name under a signature: the first and last names; the place of signing: the postal town): where "
+        "one is read with confidence, it confirms the same reading of the other",
+    )
     holds_case: bool = Field(
         default=True,
         description="whether a doubtful reading holds the whole case for review; false only for an optional value "
@@ -193,6 +199,9 @@ class FormSpec(_Strict):
         for f in self.fields:
             if f.page > self.form.pages:
                 raise ValueError(f"field {f.name} is on page {f.page} of a {self.form.pages}-page form")
+            texts = [g for g in self.fields if g.name in f.repeats and g.type is FieldType.TEXT]
+            if f.repeats and (f.type is not FieldType.TEXT or len(texts) != len(f.repeats) or f.name in f.repeats):
+                raise ValueError(f"field {f.name}: repeats names other text fields, and is text itself")
         return self
 
     @property

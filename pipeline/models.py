@@ -32,6 +32,9 @@ class RawField(BaseModel):
     value: str | bool | None
     source: Source
     confidence: float = Field(ge=0, le=1)
+    # Other readings of a doubtful field's ink that could stand (the line reader's): where another field that this
+    # one repeats was read with confidence as one of them, that confirms it.
+    alternatives: tuple[str, ...] = ()
 
 
 class FieldValue(BaseModel):

@@ -55,6 +55,25 @@ def test_a_mistake_in_a_definition_fails_loudly(tmp_path: Path, edit: str, repla
         load_form(path)
 
 
+@pytest.mark.parametrize(
+    ("edit", "replace", "message"),
+    [
+        ('repeats = ["postort"]', 'repeats = ["har_sgi"]', "repeats names other text fields"),
+        ('repeats = ["postort"]', 'repeats = ["ort"]', "repeats names other text fields"),
+        ('acroform = ["fornamn"]', 'acroform = ["fornamn"]\nholds_case = false', "only an optional text"),
+        ('acroform = ["bor_i_sverige"]', 'acroform = ["bor_i_sverige"]\nholds_case = false', "only an optional text"),
+    ],
+    ids=["repeats-a-choice", "repeats-itself", "a-required-field-left-to-staff", "a-tick-box-left-to-staff"],
+)
+def test_what_a_field_repeats_and_leaves_to_staff_is_checked(
+    tmp_path: Path, edit: str, replace: str, message: str
+) -> None:
+    """A field repeats other text fields only; only an optional value a person wrote leaves its doubt to staff."""
+    path = _broken(tmp_path, "ansokan-samordning", edit, replace)
+    with pytest.raises(FormDefinitionError, match=message):
+        load_form(path)
+
+
 def test_committed_blanks_are_current() -> None:
     for spec in load_forms().values():
         assert spec.blank_path.read_bytes() == build_blank(spec), f"run `pipeline forms build` ({spec.id})"

@@ -226,6 +226,7 @@ def test_digits_count_only_where_two_kinds_of_reader_agree(
         ("adress", "KYRKOGRAND 4", R("KYRKOGRAND 4", SURE), None),
         ("adress", "STORGRÄNP 7", R("STORGRIND 7", SURE), None),
         ("adress", "VILLASTIGEN 03", R("MILLASTIGEN 03", SURE), None),
+        ("adress", "MILLAGATAN 0", R("MILLAGATAN O", SURE), None),
         ("adress", "MILLASTIGEN 03", R("MILLASTIGEN 03", zonal.LINE_SURE - 0.01), None),
         ("adress", "STORGATAN 12B", R("STORGATAN 12B", SURE), None),
         ("adress", "STORGATAN 12", R("STORGATAN 12", SURE), "STORGATAN 12"),
@@ -262,6 +263,7 @@ def test_digits_count_only_where_two_kinds_of_reader_agree(
         "a-street-name-ending-without-its-dots",
         "a-compound-that-is-no-street-name",
         "two-different-street-names",
+        "both-read-a-word-one-letter-from-a-word",
         "a-street-name-of-a-rare-word-line-unsure",
         "letters-mixed-with-digits",
         "street-number",
@@ -399,6 +401,15 @@ def test_a_streets_name_is_a_word_and_a_street_ending(text: str, street: bool, d
     assert lexicon.known(text, street=True) is street and lexicon.street_marks_doubtful(text) is doubtful
 
 
+@pytest.mark.parametrize(
+    ("text", "near"),
+    [("MILLAGATAN 0", True), ("VILLAGATAN 0", False), ("TÖNKÖPING", True), ("JÖNKÖPING", False), ("KOWALSKI", False)],
+)
+def test_a_word_one_letter_from_a_word_is_doubtful(text: str, near: bool) -> None:
+    """Both readers read VILLAGATAN as MILLAGATAN: a reading that is no word but one letter from one may be it."""
+    assert lexicon.near_a_word(text) is near
+
+
 def test_an_address_ends_in_a_number_not_a_lone_o() -> None:
     """Both readers read a lone 0 closing an address as the letter O; no address ends in a lone O."""
     assert zonal.clean(FieldType.TEXT, "VILLAGATAN O", "address")[0] == "VILLAGATAN 0"
@@ -423,3 +434,44 @@ def test_stray_marks_of_dust_are_dropped_from_names(kind: FieldType, read: str, 
     street, so they are dropped before the readers are compared. A mark inside stays (and is not trusted), and free
     text keeps its punctuation."""
     assert zonal.clean(kind, read) == (cleaned, False)
+
+
+def _values(**readings: tuple[str, float] | tuple[str, float, tuple[str, ...]]) -> dict[str, RawField]:
+    return {
+        name: RawField(value=r[0], source=Source.OCR, confidence=r[1], alternatives=r[2] if len(r) > 2 else ())
+        for name, r in readings.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("readings", "field", "value"),
+    [
+        ({"fornamn": ("ÅSA", 0.95), "efternamn": ("ALI", 0.95), "namnfortydligande": ("ÅSA ALI", 0.5)},
+         "namnfortydligande", "ÅSA ALI"),
+        ({"fornamn": ("NARTANA", 0.5, ("MARIANA",)), "efternamn": ("LINDGREN", 0.95),
+          "namnfortydligande": ("MARIANA LINDGREN", 0.95)}, "fornamn", "MARIANA"),
+        ({"fornamn": ("ANNA MARIA", 0.95), "efternamn": ("BERG", 0.95), "namnfortydligande": ("ANNA MARIA BERG", 0.5)},
+         "namnfortydligande", "ANNA MARIA BERG"),
+        ({"postort": ("MALMÖ", 0.95), "ort": ("MALMÖ", 0.5)}, "ort", "MALMÖ"),
+        ({"postort": ("LUND", 0.95), "ort": ("MALMÖ", 0.5)}, "ort", None),
+        ({"fornamn": ("ÅSA", 0.5), "efternamn": ("ALI", 0.95), "namnfortydligande": ("ÅSA ALI", 0.5)},
+         "namnfortydligande", None),
+        ({"fornamn": ("ULF", 0.95), "efternamn": ("OLSSON", 0.95), "namnfortydligande": ("ULF. OLSSON", 0.5)},
+         "namnfortydligande", None),
+    ],
+    ids=["printed-name", "from-the-line-reader", "middle-name", "place", "signed-elsewhere", "two-in-doubt", "speck"],
+)  # fmt: skip
+def test_a_field_written_twice_confirms_the_other_reading(
+    specs: dict[str, FormSpec], readings: dict[str, tuple[object, ...]], field: str, value: str | None
+) -> None:
+    """The printed name repeats the first and last names, the place of signing often the postal town (the form's
+    definition says so): where all but one of them were read with confidence, the one reading of the last that
+    makes them agree is confirmed. A place that differs (signed elsewhere), two fields in doubt, or a reading that
+    cannot stand (a speck read as a point) stay with a person."""
+    values = _values(**readings)  # type: ignore[arg-type]
+    before = values[field]
+    zonal.corroborate(specs["ansokan-samordning"], values)
+    if value is None:
+        assert values[field] == before
+    else:
+        assert values[field].value == value and values[field].confidence == zonal.AGREED

@@ -144,3 +144,24 @@ def street_marks_doubtful(text: str) -> bool:
         for end, bare in zip(STREET_ENDS, _STREET_PLAIN, strict=True)
         if bare != end
     )
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzåäöé"
+
+
+def near_a_word(text: str) -> bool:
+    """Whether a word of ``text`` is no form itself but one letter from one (marks aside): both readers read
+    VILLAGATAN as MILLAGATAN in a poor scan, and JÖNKÖPING as TÖNKÖPING. About one true name or street in forty
+    is such a word too (Ekvägen: Elvägen), and goes to a person."""
+    forms, _ = _lexicon()
+    for word in words(text):
+        if _has(forms, word):
+            continue
+        bare = plain(word)
+        for at, letter in enumerate(word):
+            for other in _LETTERS:
+                if other != letter:
+                    variant = word[:at] + other + word[at + 1 :]
+                    if _has(forms, variant) and plain(variant) != bare:
+                        return True
+    return False
