@@ -402,12 +402,20 @@ def test_a_streets_name_is_a_word_and_a_street_ending(text: str, street: bool, d
 
 
 @pytest.mark.parametrize(
-    ("text", "near"),
-    [("MILLAGATAN 0", True), ("VILLAGATAN 0", False), ("TÖNKÖPING", True), ("JÖNKÖPING", False), ("KOWALSKI", False)],
+    ("text", "near", "street"),
+    [
+        ("MILLAGATAN 0", True, True),
+        ("VILLAGATAN 0", False, False),
+        ("TÖNKÖPING", True, False),
+        ("JÖNKÖPING", False, False),
+        ("KOWALSKI", False, False),
+        ("KYRKTORGET 361", True, False),
+    ],
 )
-def test_a_word_one_letter_from_a_word_is_doubtful(text: str, near: bool) -> None:
-    """Both readers read VILLAGATAN as MILLAGATAN: a reading that is no word but one letter from one may be it."""
-    assert lexicon.near_a_word(text) is near
+def test_a_word_one_letter_from_a_word_is_doubtful(text: str, near: bool, street: bool) -> None:
+    """Both readers read VILLAGATAN as MILLAGATAN: a reading that is no word but one letter from one may be it. In
+    an address only a street's name counts: KYRKTORGET is one letter from kyrktornet, but that is no street."""
+    assert lexicon.near_a_word(text) is near and lexicon.near_a_word(text, street=True) is street
 
 
 def test_an_address_ends_in_a_number_not_a_lone_o() -> None:
@@ -458,16 +466,31 @@ def _values(**readings: tuple[str, float] | tuple[str, float, tuple[str, ...]]) 
          "namnfortydligande", None),
         ({"fornamn": ("ULF", 0.95), "efternamn": ("OLSSON", 0.95), "namnfortydligande": ("ULF. OLSSON", 0.5)},
          "namnfortydligande", None),
+        ({"postort": ("LULEÅ", 0.5, ("LULEA",)), "ort": ("LULEÅ", 0.5, ("LULEA",))}, "ort", "LULEÅ"),
+        ({"postort": ("LULEÅ", 0.5, ("LULEA",)), "ort": ("LULEÅ", 0.5, ("LULEO",))}, "ort", None),
+        ({"postort": ("UNEÅ", 0.5, ("UMEA",)), "ort": ("UNEÅ", 0.5, ("UMEA",))}, "ort", None),
     ],
-    ids=["printed-name", "from-the-line-reader", "middle-name", "place", "signed-elsewhere", "two-in-doubt", "speck"],
+    ids=[
+        "printed-name",
+        "from-the-line-reader",
+        "middle-name",
+        "place",
+        "signed-elsewhere",
+        "two-in-doubt",
+        "speck",
+        "a-place-read-alike-twice",
+        "a-place-the-line-reader-read-otherwise-once",
+        "a-place-read-alike-twice-as-no-word",
+    ],
 )  # fmt: skip
 def test_a_field_written_twice_confirms_the_other_reading(
     specs: dict[str, FormSpec], readings: dict[str, tuple[object, ...]], field: str, value: str | None
 ) -> None:
     """The printed name repeats the first and last names, the place of signing often the postal town (the form's
     definition says so): where all but one of them were read with confidence, the one reading of the last that
-    makes them agree is confirmed. A place that differs (signed elsewhere), two fields in doubt, or a reading that
-    cannot stand (a speck read as a point) stay with a person."""
+    makes them agree is confirmed; where both of a pair are in doubt, a Swedish word tesseract read on both that
+    the line reader read on both too, marks aside. A place that differs (signed elsewhere), two of three fields in
+    doubt, or a reading that cannot stand (a speck read as a point) stay with a person."""
     values = _values(**readings)  # type: ignore[arg-type]
     before = values[field]
     zonal.corroborate(specs["ansokan-samordning"], values)

@@ -149,10 +149,11 @@ def street_marks_doubtful(text: str) -> bool:
 _LETTERS = "abcdefghijklmnopqrstuvwxyzåäöé"
 
 
-def near_a_word(text: str) -> bool:
+def near_a_word(text: str, street: bool = False) -> bool:
     """Whether a word of ``text`` is no form itself but one letter from one (marks aside): both readers read
     VILLAGATAN as MILLAGATAN in a poor scan, and JÖNKÖPING as TÖNKÖPING. About one true name or street in forty
-    is such a word too (Ekvägen: Elvägen), and goes to a person."""
+    is such a word too (Ekvägen: Elvägen), and goes to a person. In a ``street``, only a street's name counts as the
+    word it may be (Kyrktorget is one letter from kyrktornet, a church tower)."""
     forms, _ = _lexicon()
     for word in words(text):
         if _has(forms, word):
@@ -162,6 +163,7 @@ def near_a_word(text: str) -> bool:
             for other in _LETTERS:
                 if other != letter:
                     variant = word[:at] + other + word[at + 1 :]
-                    if _has(forms, variant) and plain(variant) != bare:
+                    named = not street or variant.endswith(STREET_ENDS)
+                    if named and _has(forms, variant) and plain(variant) != bare:
                         return True
     return False

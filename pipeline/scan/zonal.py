@@ -347,6 +347,8 @@ def corroborate(spec: FormSpec, values: dict[str, RawField]) -> None:
     for fs in spec.fields:
         group = [fs.name, *fs.repeats] if fs.repeats else []
         doubtful = [n for n in group if not _confirmed(values.get(n))]
+        if len(group) == 2 and len(doubtful) == 2:
+            _twice_alike(values, group)
         if len(doubtful) != 1:
             continue
         [name] = doubtful
@@ -359,6 +361,20 @@ def corroborate(spec: FormSpec, values: dict[str, RawField]) -> None:
                 value = candidate.upper() if str(reading.value or "").isupper() else candidate
                 values[name] = RawField(value=value, source=Source.OCR, confidence=AGREED)
                 break
+
+
+def _twice_alike(values: dict[str, RawField], pair: list[str]) -> None:
+    """Both of a pair in doubt: tesseract read the same Swedish word on both inks, and the line reader the same
+    letters on both, missing marks as it does (LULEÅ twice, and LULEA twice)."""
+    readings = [r for r in (values.get(n) for n in pair) if r is not None and r.alternatives]
+    if len(readings) != len(pair):
+        return
+    text = str(readings[0].value or "")
+    same = all(_same_text(str(r.value or ""), text) for r in readings)
+    lines = all(plain(_spaced(r.alternatives[0])) == plain(_spaced(text)) for r in readings)
+    if same and lines and _could_stand(text) and known(text):
+        for n in pair:
+            values[n] = values[n].model_copy(update={"confidence": AGREED})
 
 
 def _confirmed(reading: RawField | None) -> bool:
@@ -388,7 +404,7 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading) -> RawField:
         return known(text, street=street)
 
     def stands(text: str) -> bool:
-        return _could_stand(text) and not (street and street_marks_doubtful(text))
+        return _could_stand(text, street) and not (street and street_marks_doubtful(text))
 
     if _same_text(tess, read) and stands(tess):
         # Less sure of the line, only forms as spelt: both read MILLASTIGEN (milla + stigen) for VILLASTIGEN.
@@ -457,11 +473,11 @@ def _raw(fs: FieldSpec, text: str) -> RawField:
     return RawField(value=clean(fs.type, text)[0], source=Source.OCR, confidence=AGREED)
 
 
-def _could_stand(text: str) -> bool:
+def _could_stand(text: str, street: bool = False) -> bool:
     """Whether a reading of text could be trusted at all: something was read, and nothing in it is a failure the
     readers share."""
     return bool(text) and not (
-        _LOOKALIKE_WORD.search(text) or _SPECK_MARKS.search(text) or marks_doubtful(text) or near_a_word(text)
+        _LOOKALIKE_WORD.search(text) or _SPECK_MARKS.search(text) or marks_doubtful(text) or near_a_word(text, street)
     )
 
 
