@@ -403,18 +403,15 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading) -> RawField:
     def words(text: str) -> bool:
         return known(text, street=street)
 
-    def stands(text: str) -> bool:
-        return _could_stand(text, street) and not (street and street_marks_doubtful(text))
-
-    if _same_text(tess, read) and stands(tess):
+    if _same_text(tess, read) and _could_stand(tess, street):
         # Less sure of the line, only forms as spelt: both read MILLASTIGEN (milla + stigen) for VILLASTIGEN.
         unsure_ok = line.confidence >= LINE_FLOOR and known(tess)
         return _confirm(reading) if sure or unsure_ok else _doubt(reading)
     if not sure:
         return _doubt(reading)
-    if _marks_missed(tess, read) and stands(tess) and words(tess) and not words(read):
+    if _marks_missed(tess, read) and _could_stand(tess, street) and words(tess) and not words(read):
         return _confirm(reading)  # the marks tesseract read make words; the line reader's reading without them not
-    if stands(read) and words(read) and _near(tess, read, words):
+    if _could_stand(read, street) and words(read) and _near(tess, read, words):
         return RawField(value=read.upper() if tess.isupper() else read, source=Source.OCR, confidence=AGREED)
     return _doubt(reading)
 
@@ -474,11 +471,10 @@ def _raw(fs: FieldSpec, text: str) -> RawField:
 
 
 def _could_stand(text: str, street: bool = False) -> bool:
-    """Whether a reading of text could be trusted at all: something was read, and nothing in it is a failure the
-    readers share."""
-    return bool(text) and not (
-        _LOOKALIKE_WORD.search(text) or _SPECK_MARKS.search(text) or marks_doubtful(text) or near_a_word(text, street)
-    )
+    """Whether a reading of text (of a ``street``: an address) could be trusted at all: something was read, and
+    nothing in it is a failure the readers share."""
+    shared = _LOOKALIKE_WORD.search(text) or _SPECK_MARKS.search(text) or marks_doubtful(text)
+    return bool(text) and not (shared or near_a_word(text, street) or (street and street_marks_doubtful(text)))
 
 
 def _spaced(text: str) -> str:
