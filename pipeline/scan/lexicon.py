@@ -130,7 +130,7 @@ def known(text: str, street: bool = False) -> bool:
 def _street_name(forms: npt.NDArray[np.int64], word: str) -> bool:
     for end in STREET_ENDS:
         head = word[: -len(end)]
-        if word.endswith(end) and len(head) >= HEAD and _composed(forms, head.removesuffix("s") or head):
+        if word.endswith(end) and len(head) >= HEAD and _composed(forms, head.removesuffix("s")):
             return True
     return False
 

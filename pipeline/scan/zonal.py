@@ -400,7 +400,7 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading) -> RawField:
     sure = line.confidence >= LINE_SURE
     street = fs.charset == "address"  # a street's name is a compound (asp + gatan) more often than a form
 
-    def words(text: str) -> bool:
+    def is_words(text: str) -> bool:
         return known(text, street=street)
 
     if _same_text(tess, read) and _could_stand(tess, street):
@@ -409,9 +409,9 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading) -> RawField:
         return _confirm(reading) if sure or unsure_ok else _doubt(reading)
     if not sure:
         return _doubt(reading)
-    if _marks_missed(tess, read) and _could_stand(tess, street) and words(tess) and not words(read):
+    if _marks_missed(tess, read) and _could_stand(tess, street) and is_words(tess) and not is_words(read):
         return _confirm(reading)  # the marks tesseract read make words; the line reader's reading without them not
-    if _could_stand(read, street) and words(read) and _near(tess, read, words):
+    if _could_stand(read, street) and is_words(read) and _near(tess, read, is_words):
         return RawField(value=read.upper() if tess.isupper() else read, source=Source.OCR, confidence=AGREED)
     return _doubt(reading)
 
@@ -423,7 +423,7 @@ def _marks_missed(tess: str, read: str) -> bool:
     return bare == plain(_spaced(tess)) == _spaced(read).casefold() != _spaced(tess).casefold()
 
 
-def _near(tess: str, read: str, words: Callable[[str], bool]) -> bool:
+def _near(tess: str, read: str, is_words: Callable[[str], bool]) -> bool:
     """Whether tesseract's reading is a failed reading of the same words: as many, near, and none of those that
     differ a word itself (two readings of different words are a person's to choose between: VILLASTIGEN and
     MILLASTIGEN), nor only marks the line reader may have missed (NGUYÉN against its NGUYEN, for NGUYỄN)."""
@@ -431,7 +431,7 @@ def _near(tess: str, read: str, words: Callable[[str], bool]) -> bool:
     if len(ours) != len(theirs):
         return False
     for a, b in zip(ours, theirs, strict=True):
-        if a.casefold() != b.casefold() and (words(a) or _marks_missed(a, b)):
+        if a.casefold() != b.casefold() and (is_words(a) or _marks_missed(a, b)):
             return False
     edits = Levenshtein.distance(plain(_spaced(tess)), plain(_spaced(read)))
     return edits <= max(NEAR_EDITS, NEAR_SHARE * len(read))
