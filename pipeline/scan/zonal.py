@@ -23,6 +23,7 @@ from PIL import Image
 from rapidfuzz.distance import Levenshtein
 
 from pipeline.formspec import A4, Box, FieldSpec, FieldType, FormSpec
+from pipeline.identifiers import parse_personnummer
 from pipeline.models import Problem, RawField, Source
 from pipeline.scan.glyphs import CLASSES as DIGITS  # what a digit field holds: digits, a separator, a plus
 from pipeline.scan.glyphs import INK, Reading, read_digits
@@ -245,18 +246,21 @@ class Pass:
 #   reader (one character at a time, trained on other hands than the fixtures write with);
 # - for text, the Swedish lexicon (``lexicon``), which reads no ink: what a word can be, not what was written;
 # - text (names, streets, places): tesseract's reading stands where the line reader read the same characters with
-#   the same spacing, sure of the line, or less sure where every word is a Swedish word as spelt. Where the two
-#   differ and the line reader is sure, a reading of words stands against one of no words: tesseract's where the
-#   line reader missed only its marks (ASA for ÅSA: the line reader often does); the line reader's where
-#   tesseract's differing words are no words (NARTANA for MARIANA), as many words and near. Two readings of
-#   different words (ANSA, ANTA for ANJA) go to a person. In an address, a street's name counts as a word where
-#   a word and a street's ending make it (ASP + GATAN), and is doubtful where that ending lost its marks
-#   (KYRKOGRAND, though grand is a word); a lone O closing an address is its number, 0;
+#   the same spacing, sure of the line, or less sure where every word is a Swedish word as spelt. Where tesseract's
+#   words are words, the line reader (not sure) may have read them otherwise as it does: spaced otherwise (ANIT A),
+#   without their marks (MALMO, where that is no word) or with marks of another alphabet (MÔLNDAL). Where the two
+#   differ and the line reader is sure, a reading of words stands against one of no words: the line reader's
+#   where tesseract's differing words are no words (NARTANA for MARIANA), as many words, letters and near (it drops
+#   letters at its surest: MOHAMMAD for MOHAMMADI). Two readings of different words (ANSA, ANTA for ANJA) go to a
+#   person. In an address, a street's name counts as a word where a word and a street's ending make it (ASP +
+#   GATAN), and is doubtful where that ending lost its marks (KYRKOGRAND, though grand is a word); a lone O closing
+#   an address is its number, 0. The number is read apart, as digits (``_address``);
 # - e-mail: tesseract's reading stands where the line reader, sure, read the same; no lexicon knows addresses;
 # - digits: where one of the other two is sure and a reader of another kind read the same digits (tesseract's
 #   reading is kept, for its spacing, where it is one of them); where the sure readers differ, or none is sure, a
 #   person decides. A phone number's + is often lost or read as a point; digits that cannot be dialled without it
-#   get it back.
+#   get it back. A personnummer's check digit is a witness that reads no ink: any one digit misread breaks it, so
+#   the line reader, sure, stands alone where it fits (with a date that exists; none was wrong in calibration).
 # Failures the readers share are caught apart, for text: a word of one letter that looks like a digit, or letters
 # mixed with digits (both read VILLAGATAN 0 as VILLAGATAN O); a point, comma or apostrophe, which a speck of dust
 # beside the writing reads as (both read ULF OLSSON as ULF. OLSSON); dots or a ring the scan lost (both read
@@ -328,7 +332,11 @@ def _read_sheet(texts: list[tuple[FieldSpec, np.ndarray]], engine: OcrEngine, ho
     out = {}
     for (fs, crop), top in zip(texts, tops, strict=True):
         bottom = top + crop.shape[0]
-        reading = _field_value(fs, [w for w in words if top <= w.top + w.height / 2 < bottom])
+        mine = [w for w in words if top <= w.top + w.height / 2 < bottom]
+        if fs.charset == "address" and (split := _address(fs, mine, crop)) is not None:
+            out[fs.name] = split
+            continue
+        reading = _field_value(fs, mine)
         glyphs = read_digits(crop) if how.glyphs else None
         # The line reader reads every one-line field tesseract found writing in; free text runs over several lines.
         line = read_line(crop) if fs.type is not FieldType.FREETEXT and (reading.value or how.glyphs) else None
@@ -337,6 +345,63 @@ def _read_sheet(texts: list[tuple[FieldSpec, np.ndarray]], engine: OcrEngine, ho
             voted = voted.model_copy(update={"alternatives": (clean(fs.type, line.text, fs.charset)[0],)})
         out[fs.name] = voted
     return out
+
+
+HOUSE_NUMBER = FieldType.POSTNUMMER  # compared as a postnummer's digits are
+_NAME_WORD = re.compile(r"[^\W\d_]{3}")  # a word of a street's name: three letters or more
+_NUMBER = re.compile(r"\d+")
+_TRAILING_NUMBER = re.compile(r"(\d+)\W*$")
+
+
+def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> RawField | None:
+    """A street's name and its number read apart, each by its own witnesses: the name as text, the number as digits
+    (the line reader and the per-character reader read a number alone far better than tesseract's Swedish model
+    reads it after a name: Ö for 0, u for 4). The number is what follows the name's last word in tesseract's
+    reading, cut at the white gap before it; None where nothing follows the name or no gap is found (then the
+    address is read as one line). A number that is not digits alone (12 B, 12-14) is never confirmed here."""
+    words = sorted(words, key=lambda w: (w.line, w.left))
+    named = [i for i, w in enumerate(words) if _NAME_WORD.search(w.text)]
+    if not named or named[-1] == len(words) - 1:
+        return None
+    cut = _gap_before(crop, words[named[-1] + 1].left - GAP)  # the sheet's crops start GAP pixels in
+    if cut is None:
+        return None
+    name, number, whole = read_line(crop[:, :cut]), crop[:, cut:], read_line(crop)
+    street = _text_vote(fs, _field_value(fs, words[: named[-1] + 1]), name)
+    text = " ".join(w.text for w in words[named[-1] + 1 :])
+    glyphs, line = read_digits(number), read_line(number)
+    digits = _digits_vote(
+        HOUSE_NUMBER,
+        RawField(value=_digits_only(text), source=Source.OCR, confidence=min(w.confidence for w in words)),
+        glyphs if _digits_only(glyphs.text) else None,
+        line if _digits_only(line.text) else None,
+    )
+    # The whole line, read once more, must end in the same number: a cut through a digit leaves the rest agreed.
+    ends = _TRAILING_NUMBER.search(clean(fs.type, whole.text, fs.charset)[0])
+    if not ends or ends.group(1) != digits.value:
+        digits = _doubt(digits)
+    value = f"{street.value} {digits.value or text}"
+    return RawField(value=value, source=Source.OCR, confidence=min(street.confidence, digits.confidence))
+
+
+def _digits_only(text: str) -> str:
+    """The digits of a house number's reading, where it is digits alone (spaces and specks around them aside)."""
+    bare = text.strip(" .,:;'").replace(" ", "")
+    return bare if _NUMBER.fullmatch(bare) else ""
+
+
+def _gap_before(crop: np.ndarray, x: int) -> int | None:
+    """The middle of the white gap (columns with no ink) nearest to the left of ``x``, within half the writing's
+    height: where a word ends and the next begins."""
+    inked = np.any(crop < INK, axis=0).tolist()
+    reach = crop.shape[0] // 2
+    for at in range(min(x + 2, crop.shape[1] - 1), max(x - reach, 1), -1):
+        if not inked[at] and not inked[at - 1]:
+            start = at
+            while start > 0 and not inked[start - 1]:
+                start -= 1
+            return (start + at) // 2 + 1 if start > 0 else None
+    return None
 
 
 def corroborate(spec: FormSpec, values: dict[str, RawField]) -> None:
@@ -384,7 +449,7 @@ def _confirmed(reading: RawField | None) -> bool:
 def _vote(fs: FieldSpec, reading: RawField, glyphs: Reading | None, line: Reading | None) -> RawField:
     """Tesseract's reading once the other witnesses of the same ink have had their say (see above)."""
     if fs.type in DIGIT_TYPES:
-        return _digits_vote(fs, reading, glyphs, line)
+        return _digits_vote(fs.type, reading, glyphs, line)
     if fs.type is FieldType.FREETEXT:  # tesseract's confidence against its type's threshold
         return reading
     if line is None:
@@ -397,7 +462,7 @@ def _vote(fs: FieldSpec, reading: RawField, glyphs: Reading | None, line: Readin
 
 def _text_vote(fs: FieldSpec, reading: RawField, line: Reading) -> RawField:
     tess, read = str(reading.value or ""), clean(fs.type, line.text, fs.charset)[0]
-    sure = line.confidence >= LINE_SURE
+    sure, floor = line.confidence >= LINE_SURE, line.confidence >= LINE_FLOOR
     street = fs.charset == "address"  # a street's name is a compound (asp + gatan) more often than a form
 
     def is_words(text: str) -> bool:
@@ -405,15 +470,34 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading) -> RawField:
 
     if _same_text(tess, read) and _could_stand(tess, street):
         # Less sure of the line, only forms as spelt: both read MILLASTIGEN (milla + stigen) for VILLASTIGEN.
-        unsure_ok = line.confidence >= LINE_FLOOR and known(tess)
+        unsure_ok = floor and known(tess)
         return _confirm(reading) if sure or unsure_ok else _doubt(reading)
+    if floor and _could_stand(tess, street) and is_words(tess) and _alike(tess, read, is_words):
+        return _confirm(reading)
     if not sure:
         return _doubt(reading)
-    if _marks_missed(tess, read) and _could_stand(tess, street) and is_words(tess) and not is_words(read):
-        return _confirm(reading)  # the marks tesseract read make words; the line reader's reading without them not
     if _could_stand(read, street) and is_words(read) and _near(tess, read, is_words):
         return RawField(value=read.upper() if tess.isupper() else read, source=Source.OCR, confidence=AGREED)
     return _doubt(reading)
+
+
+def _alike(tess: str, read: str, is_words: Callable[[str], bool]) -> bool:
+    """Whether the line reader read tesseract's words, as far as it reads them: the same letters spaced otherwise
+    (ANIT A, KRIS TINA: tesseract's words are words, and not one split in two), its own marks over the letters
+    tesseract read with Swedish ones (MÔLNDAL, ALINGSÃS: it saw a mark there), or no marks where tesseract's make
+    words and its letters alone do not (MALMO, UMEA: it often misses them)."""
+    ours, theirs = _spaced(tess), _spaced(read)
+    if ours.replace(" ", "").casefold() == theirs.replace(" ", "").casefold():
+        return True
+    pairs = zip(ours, theirs, strict=True) if len(ours) == len(theirs) else None
+    if pairs and all(a.casefold() == b.casefold() or _marked_alike(a, b) for a, b in pairs):
+        return True
+    return _marks_missed(tess, read) and not is_words(read)
+
+
+def _marked_alike(ours: str, theirs: str) -> bool:
+    """A Swedish letter with its mark (Å, Ä, Ö) read as the same letter with a mark of another alphabet (Ã, Á, Ô)."""
+    return ours.casefold() in "åäö" and plain(ours) == plain(theirs) and theirs.casefold() not in "aoåäö"
 
 
 def _marks_missed(tess: str, read: str) -> bool:
@@ -431,7 +515,8 @@ def _near(tess: str, read: str, is_words: Callable[[str], bool]) -> bool:
     if len(ours) != len(theirs):
         return False
     for a, b in zip(ours, theirs, strict=True):
-        if a.casefold() != b.casefold() and (is_words(a) or _marks_missed(a, b)):
+        foreign = _marks_missed(a, b) and _FOREIGN.search(a)
+        if a.casefold() != b.casefold() and (is_words(a) or foreign or len(a) != len(b)):
             return False
     edits = Levenshtein.distance(plain(_spaced(tess)), plain(_spaced(read)))
     return edits <= max(NEAR_EDITS, NEAR_SHARE * len(read))
@@ -445,29 +530,40 @@ def _doubt(reading: RawField) -> RawField:
     return reading.model_copy(update={"confidence": min(reading.confidence, DISAGREE)})
 
 
-def _digits_vote(fs: FieldSpec, reading: RawField, glyphs: Reading | None, line: Reading | None) -> RawField:
+def _digits_vote(kind: FieldType, reading: RawField, glyphs: Reading | None, line: Reading | None) -> RawField:
     others = [(r, at) for r, at in ((line, LINE_SURE), (glyphs, GLYPHS_SURE)) if r is not None]
-    sure = {_key(fs, r.text) for r, at in others if r.confidence >= at}
+    sure = {_key(kind, r.text) for r, at in others if r.confidence >= at}
     if len(sure) == 1:
         [digits] = sure
-        agreeing = [reading] if reading.value and _key(fs, reading.value) == digits else []
-        agreeing += [_raw(fs, r.text) for r, _ in others if _key(fs, r.text) == digits]
+        agreeing = [reading] if reading.value and _key(kind, reading.value) == digits else []
+        agreeing += [_raw(kind, r.text) for r, _ in others if _key(kind, r.text) == digits]
         if len(agreeing) >= 2:
-            return _with_plus(fs, _confirm(agreeing[0]))
+            return _with_plus(kind, _confirm(agreeing[0]))
+    if kind is FieldType.PERSONNUMMER and line is not None and line.confidence >= LINE_SURE and _checks(line.text):
+        return _raw(kind, line.text)  # the check digit is the second witness: it catches any one digit misread
     return _doubt(reading)
 
 
-def _with_plus(fs: FieldSpec, reading: RawField) -> RawField:
+def _checks(text: str) -> bool:
+    """Whether a personnummer's reading is one: a date that exists and a check digit that fits."""
+    try:
+        parse_personnummer(clean(FieldType.PERSONNUMMER, text)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def _with_plus(kind: FieldType, reading: RawField) -> RawField:
     """A phone number's + is the mark most often lost (or read as a point); digits that do not start with 0 cannot
     be dialled without it, so the readers' agreed digits get it back."""
     value = str(reading.value or "")
-    if fs.type is not FieldType.PHONE or value.startswith(("+", "0")) or not value:
+    if kind is not FieldType.PHONE or value.startswith(("+", "0")) or not value:
         return reading
     return reading.model_copy(update={"value": "+" + value})
 
 
-def _raw(fs: FieldSpec, text: str) -> RawField:
-    return RawField(value=clean(fs.type, text)[0], source=Source.OCR, confidence=AGREED)
+def _raw(kind: FieldType, text: str) -> RawField:
+    return RawField(value=clean(kind, text)[0], source=Source.OCR, confidence=AGREED)
 
 
 def _could_stand(text: str, street: bool = False) -> bool:
@@ -485,10 +581,10 @@ def _same_text(a: str, b: str) -> bool:
     return _spaced(a).casefold() == _spaced(b).casefold()
 
 
-def _key(fs: FieldSpec, value: object) -> str:
+def _key(kind: FieldType, value: object) -> str:
     """What two readings must share to agree: the characters, not the spacing or separators between them; in a phone
     number not the + either (see ``_with_plus``), though in a personnummer it says the century."""
-    separators = r"[\s\-./+]" if fs.type is FieldType.PHONE else r"[\s\-./]"
+    separators = r"[\s\-./+]" if kind is FieldType.PHONE else r"[\s\-./]"
     return re.sub(separators, "", str(value)).casefold()
 
 
