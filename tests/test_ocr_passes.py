@@ -220,6 +220,43 @@ def test_digits_count_only_where_two_kinds_of_reader_agree(
     assert voted.value == value and voted.confidence == confidence
 
 
+def _torn(text: str, other: str, share: float) -> glyphs.Reading:
+    """A per-character reading of ``text`` that gave ``other`` (at the same places) ``share`` of its belief."""
+    rows = []
+    for c, o in zip(text, other, strict=True):
+        p = [0.0] * len(glyphs.CLASSES)
+        p[glyphs.CLASSES.index(c)] = 1 - (share if o != c else 0)
+        p[glyphs.CLASSES.index(o)] += share if o != c else 0
+        rows.append(tuple(p))
+    return glyphs.Reading(text, min(max(r) for r in rows), tuple(rows))
+
+
+@pytest.mark.parametrize(
+    ("field", "glyph", "line", "value"),
+    [
+        ("lakarintyg_datum", _torn("2026-00-13", "2026-08-13", 0.4), R("2026-08-13", SURE), "2026-08-13"),
+        ("lakarintyg_datum", _torn("2026-00-13", "2026-08-13", 0.05), R("2026-08-13", SURE), None),
+        ("lakarintyg_datum", _torn("2026-00-13", "2026-08-13", 0.4), R("2026-08-13", zonal.LINE_SURE - 0.01), None),
+        ("lakarintyg_datum", _torn("202600-13", "202608-13", 0.4), R("2026-08-13", SURE), None),
+        ("postnummer", _torn("72401", "72481", 0.3), R("72481", SURE), "72481"),
+        ("telefon", _torn("0701740650", "0701740688", 0.3), R("0701740688", SURE), "0701740688"),
+    ],
+    ids=["torn-between-0-and-8", "all-but-sure-of-0", "line-not-sure", "a-character-apart", "postnummer", "phone"],
+)
+def test_a_sure_line_stands_where_the_per_character_reader_was_torn(
+    specs: dict[str, FormSpec], field: str, glyph: glyphs.Reading, line: glyphs.Reading, value: str | None
+) -> None:
+    """Tesseract misread (0000 here), the per-character reader read other digits than the sure line reader, but gave
+    each of the line reader's at least GLYPHS_LIKELY at its place (torn between 0 and 8, 3 and 5): the line reader's
+    digits stand. Not where it all but ruled one out, the line reader is not sure, or they read as many characters
+    no more."""
+    voted = zonal._vote(_field(specs, field), _ocr("0000", 0.7), glyph, line)
+    if value is None:
+        assert voted.value == "0000" and voted.confidence == zonal.DISAGREE
+    else:
+        assert voted.value == value and voted.confidence == zonal.AGREED
+
+
 @pytest.mark.parametrize(
     ("field", "tesseract", "line", "value"),
     [
@@ -231,7 +268,8 @@ def test_digits_count_only_where_two_kinds_of_reader_agree(
         ("efternamn", "ÅBERG", R("åberg", SURE), "ÅBERG"),
         ("namnfortydligande", "ULF MAGNUSSON", R("ULFMAGNUSSON", SURE), "ULF MAGNUSSON"),
         ("fornamn", "ANITA", R("ANIT A", zonal.LINE_SURE - 0.01), "ANITA"),
-        ("fornamn", "ANIT A", R("ANITA", SURE), None),
+        ("fornamn", "ANIT A", R("ANITA", SURE), "ANITA"),
+        ("adress", "STRANDS TIGEN 3", R("STRANDSTIGEN 3", SURE), "STRANDSTIGEN 3"),
         ("postort", "MÖLNDAL", R("MÔLNDAL", zonal.LINE_SURE - 0.01), "MÖLNDAL"),
         ("postort", "MÖLNDAL", R("MÕLNDAL", zonal.LINE_FLOOR - 0.01), None),
         ("postort", "MALMÖ", R("MALMO", zonal.LINE_SURE - 0.01), "MALMÖ"),
@@ -242,7 +280,12 @@ def test_digits_count_only_where_two_kinds_of_reader_agree(
         ("adress", "KYRKOGRAND 4", R("KYRKOGRAND 4", SURE), None),
         ("adress", "STORGRÄNP 7", R("STORGRIND 7", SURE), None),
         ("adress", "VILLASTIGEN 03", R("MILLASTIGEN 03", SURE), None),
-        ("adress", "MILLAGATAN 0", R("MILLAGATAN O", SURE), None),
+        ("adress", "MILLAGATAN 0", R("MILLAGATAN O", 0.97), None),
+        ("fornamn", "MICHAL", R("MICHAL", zonal.NEAR_SURE), "MICHAL"),
+        ("adress", "SKOLVÄGEN 2", R("SKOLVIGEN 2", SURE), "SKOLVÄGEN 2"),
+        ("adress", "IPROTTSVÄGEN 6", R("IDROTISVIGEN 6", SURE), None),
+        ("efternamn", "LUNDGREN", R("LUNDGRIN", SURE), None),
+        ("adress", "PARIKGATAN 2", R("PARKGATAN 2", SURE), "PARKGATAN 2"),
         ("adress", "MILLASTIGEN 03", R("MILLASTIGEN 03", zonal.LINE_SURE - 0.01), None),
         ("adress", "STORGATAN 12B", R("STORGATAN 12B", SURE), None),
         ("adress", "STORGATAN 12", R("STORGATAN 12", SURE), "STORGATAN 12"),
@@ -277,6 +320,7 @@ def test_digits_count_only_where_two_kinds_of_reader_agree(
         "spacing-differs-tesseracts-words",
         "spacing-differs-line-less-sure",
         "spacing-differs-tesseract-split-a-word",
+        "spacing-differs-tesseract-split-a-street",
         "other-marks-for-ours-line-less-sure",
         "other-marks-line-unsure",
         "marks-the-line-reader-missed-less-sure",
@@ -288,6 +332,11 @@ def test_digits_count_only_where_two_kinds_of_reader_agree(
         "a-compound-that-is-no-street-name",
         "two-different-street-names",
         "both-read-a-word-one-letter-from-a-word",
+        "both-read-a-word-one-letter-from-a-word-line-surest",
+        "a-street-name-against-the-line-readers-no-word",
+        "a-street-name-against-the-line-readers-no-word-letters-apart",
+        "a-name-against-the-line-readers-no-word",
+        "a-letter-tesseract-added-to-a-street-name",
         "a-street-name-of-a-rare-word-line-unsure",
         "letters-mixed-with-digits",
         "street-number",

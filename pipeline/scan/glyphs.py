@@ -31,6 +31,17 @@ Mask = npt.NDArray[np.uint8]
 class Reading:
     text: str
     confidence: float  # the least sure character's probability
+    # The per-character reader's probability of each class (``CLASSES``) for each character it read, in order.
+    probabilities: tuple[tuple[float, ...], ...] = ()
+
+    def likely(self, text: str, least: float) -> bool:
+        """Whether every character of ``text`` (spaces aside) is one this reader gave ``least`` or more at its place,
+        where it read as many."""
+        chars = [c for c in text if not c.isspace()]
+        if not chars or len(chars) != len(self.probabilities):
+            return False
+        pairs = zip(chars, self.probabilities, strict=True)
+        return all(c in CLASSES and p[CLASSES.index(c)] >= least for c, p in pairs)
 
 
 def characters(ink: Mask) -> list[Mask]:
@@ -126,4 +137,5 @@ def read_digits(grey: npt.NDArray[np.uint8]) -> Reading:
         return Reading("", 0.0)
     p = net().probabilities(x)
     best = p.argmax(axis=1)
-    return Reading("".join(CLASSES[i] for i in best), float(p.max(axis=1).min()))
+    chances = tuple(tuple(float(v) for v in row) for row in p)
+    return Reading("".join(CLASSES[i] for i in best), float(p.max(axis=1).min()), chances)
