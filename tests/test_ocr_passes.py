@@ -21,7 +21,7 @@ from bench.scans import same
 from fixtures import scans
 from pipeline import stages
 from pipeline.errors import PipelineError
-from pipeline.formspec import FieldSpec, FieldType, FormSpec
+from pipeline.formspec import A4, FieldSpec, FieldType, FormSpec
 from pipeline.models import RawField, Source
 from pipeline.scan import glyphs, lexicon, lines, zonal
 from pipeline.scan.ocr import Tesseract, TesserOcr, Word
@@ -113,13 +113,28 @@ def test_dust_around_the_writing_goes_and_its_dots_stay(seed: int) -> None:
 
 
 def test_a_box_of_dust_alone_is_left_to_the_engine() -> None:
-    """Without a single stroke there is no writing to measure dust against: all ink is kept, and the engine (not
-    this) finds it illegible, so the box goes to a person as unreadable rather than passing as empty."""
+    """Without a single stroke there is no writing to measure dust against: all ink is kept, and the readers (not
+    this) decide whether anything is written there (see the next test)."""
     ink = np.zeros((40, 300), bool)
     ink[5:7, 10:12] = ink[30:32, 200:202] = ink[20:22, 120:123] = True
     kept, dust = zonal._writing(ink)
     assert (kept == ink).all()
     assert not dust.any()
+
+
+def test_specks_no_reader_reads_are_an_empty_box(specs: dict[str, FormSpec]) -> None:
+    """A poor scan leaves specks in an empty box, too small to be strokes; where neither tesseract nor the line
+    reader reads anything in them, the box is empty (not unreadable, which would hold the case)."""
+    spec, dpi = specs["ansokan-samordning"], 150
+    template = zonal.Template.from_blank(Image.new("L", (round(A4[0] * dpi / 72), round(A4[1] * dpi / 72)), 255), dpi)
+    page = np.full(template.mask.shape, 255, np.uint8)
+    r0, r1, c0, c1 = template.rect(_field(specs, "tolk_sprak").box)
+    rng = random.Random(5)
+    for _ in range(14):
+        y, x = rng.randrange(r0, r1 - 2), rng.randrange(c0, c1 - 2)
+        page[y : y + 2, x : x + 2] = 30
+    read = zonal.read_page(Image.fromarray(page), template, spec, 2, Tesseract()).values["tolk_sprak"]
+    assert read.value is None and read.confidence == 1.0
 
 
 @settings(max_examples=60, deadline=None)
@@ -237,19 +252,28 @@ def _torn(text: str, other: str, share: float) -> glyphs.Reading:
         ("lakarintyg_datum", _torn("2026-00-13", "2026-08-13", 0.4), R("2026-08-13", SURE), "2026-08-13"),
         ("lakarintyg_datum", _torn("2026-00-13", "2026-08-13", 0.05), R("2026-08-13", SURE), None),
         ("lakarintyg_datum", _torn("2026-00-13", "2026-08-13", 0.4), R("2026-08-13", zonal.LINE_SURE - 0.01), None),
-        ("lakarintyg_datum", _torn("202600-13", "202608-13", 0.4), R("2026-08-13", SURE), None),
+        ("lakarintyg_datum", _torn("2026-008-13", "2026-088-13", 0.4), R("2026-08-13", SURE), None),
         ("postnummer", _torn("72401", "72481", 0.3), R("72481", SURE), "72481"),
         ("telefon", _torn("0701740650", "0701740688", 0.3), R("0701740688", SURE), "0701740688"),
+        ("telefon", _torn("070-1740640", "070-1740648", 0.3), R("070.1740648", SURE), "0701740648"),
     ],
-    ids=["torn-between-0-and-8", "all-but-sure-of-0", "line-not-sure", "a-character-apart", "postnummer", "phone"],
+    ids=[
+        "torn-between-0-and-8",
+        "all-but-sure-of-0",
+        "line-not-sure",
+        "a-digit-more",
+        "postnummer",
+        "phone",
+        "phone-separators-aside",
+    ],
 )
 def test_a_sure_line_stands_where_the_per_character_reader_was_torn(
     specs: dict[str, FormSpec], field: str, glyph: glyphs.Reading, line: glyphs.Reading, value: str | None
 ) -> None:
     """Tesseract misread (0000 here), the per-character reader read other digits than the sure line reader, but gave
-    each of the line reader's at least GLYPHS_LIKELY at its place (torn between 0 and 8, 3 and 5): the line reader's
-    digits stand. Not where it all but ruled one out, the line reader is not sure, or they read as many characters
-    no more."""
+    each of the line reader's at least GLYPHS_LIKELY at its place (torn between 0 and 8, 3 and 5), separators aside:
+    the line reader's digits stand. Not where it all but ruled one out, the line reader is not sure, or they read
+    as many digits no more."""
     voted = zonal._vote(_field(specs, field), _ocr("0000", 0.7), glyph, line)
     if value is None:
         assert voted.value == "0000" and voted.confidence == zonal.DISAGREE
@@ -297,6 +321,9 @@ def test_a_sure_line_stands_where_the_per_character_reader_was_torn(
         ("fornamn", "ÅSA", R("ASA", SURE), "ÅSA"),
         ("fornamn", "ÅSA", R("ASA", zonal.LINE_SURE - 0.01), "ÅSA"),
         ("fornamn", "CHRISTÖFFER", R("CHRISTOFFER", SURE), "CHRISTOFFER"),
+        ("postort", "UNEÅ", R("UMEA", SURE), "UMEÅ"),
+        ("postort", "NÖLNDAL", R("MÔLNDAL", SURE), "MÖLNDAL"),
+        ("fornamn", "TÖRSTFN", R("TORSTEN", SURE), "TORSTEN"),
         ("fornamn", "TÖRSTEN", R("TORSTEN", SURE), None),
         ("namnfortydligande", "ELLEN MOHAMMADI", R("ELLEN MOHAMMAD", SURE), None),
         ("efternamn", "NGUYEN", R("NGUYỄN", SURE), None),
@@ -348,6 +375,9 @@ def test_a_sure_line_stands_where_the_per_character_reader_was_torn(
         "a-ring-the-line-reader-missed",
         "a-ring-the-line-reader-missed-less-sure",
         "marks-tesseract-read-that-make-no-word",
+        "a-ring-only-tesseract-read-on-the-line-readers-letters",
+        "a-mark-of-another-alphabet-on-the-line-readers-letters",
+        "dots-only-tesseract-read-are-not-taken",
         "marks-tesseract-read-that-make-another-word",
         "a-letter-the-line-reader-dropped",
         "marks-tesseract-missed",
@@ -439,6 +469,9 @@ def test_a_streets_number_is_read_as_digits_apart_from_its_name(specs: dict[str,
     crop = _written("ASPGATAN 406", 3, font)
     read = zonal._read_sheet([(adress, crop)], Placed(crop, ["ASPGATAN", "u06"]), zonal.TEXT_PASS)["adress"]
     assert read.value == "ASPGATAN 406" and read.confidence == zonal.AGREED
+    crop = _written("NYVÄGEN 446", 4, font)  # a number read as letters: the name ends as a street's name does
+    read = zonal._read_sheet([(adress, crop)], Placed(crop, ["NYVÄGEN", "uug"]), zonal.TEXT_PASS)["adress"]
+    assert read.value == "NYVÄGEN 446"  # the number confirmed (else tesseract's uug); the name as its hand allows
     crop = _written("ASPGATAN 12B", 3, font)  # a number with a letter is a person's to confirm
     read = zonal._read_sheet([(adress, crop)], Placed(crop, ["ASPGATAN", "12B"]), zonal.TEXT_PASS)["adress"]
     assert read.confidence < zonal.AGREED
@@ -559,6 +592,11 @@ def test_an_address_ends_in_a_number_not_a_lone_o() -> None:
         (FieldType.TEXT, "MICHAELA WIBERG :", "MICHAELA WIBERG"),
         (FieldType.TEXT, "JÄRNVÄGSTORGET 131 .-", "JÄRNVÄGSTORGET 131"),
         (FieldType.TEXT, "OSKAR.", "OSKAR"),
+        (FieldType.TEXT, '"STRANDSTIGEN 3', "STRANDSTIGEN 3"),
+        (FieldType.PERSONNUMMER, "19710913--0521", "19710913-0521"),
+        (FieldType.PERSONNUMMER, "196605215026-", "196605215026"),
+        (FieldType.POSTNUMMER, "529-82", "529 82"),
+        (FieldType.DATE, "2026---09-11", "2026-09-11"),
         (FieldType.TEXT, "ULF. OLSSON", "ULF. OLSSON"),
         (FieldType.TEXT, "ANNA-KARIN", "ANNA-KARIN"),
         (FieldType.FREETEXT, "JAG KLARAR AV. -", "JAG KLARAR AV. -"),
@@ -567,7 +605,8 @@ def test_an_address_ends_in_a_number_not_a_lone_o() -> None:
 def test_stray_marks_of_dust_are_dropped_from_names(kind: FieldType, read: str, cleaned: str) -> None:
     """Dust beside a name reads as marks of its own, or a point after the last word; they are no part of a name or a
     street, so they are dropped before the readers are compared. A mark inside stays (and is not trusted), and free
-    text keeps its punctuation."""
+    text keeps its punctuation. In digits, a separator read twice or at an end, and a postnummer's gap read as a
+    dash, are the same."""
     assert zonal.clean(kind, read) == (cleaned, False)
 
 

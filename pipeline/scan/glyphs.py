@@ -35,12 +35,13 @@ class Reading:
     probabilities: tuple[tuple[float, ...], ...] = ()
 
     def likely(self, text: str, least: float) -> bool:
-        """Whether every character of ``text`` (spaces aside) is one this reader gave ``least`` or more at its place,
-        where it read as many."""
-        chars = [c for c in text if not c.isspace()]
-        if not chars or len(chars) != len(self.probabilities):
+        """Whether every digit of ``text`` is one this reader gave ``least`` or more at its place, where it read as
+        many digits (separators and a plus aside: another reader may have read a point, or dropped it)."""
+        chars = [c for c in text if c.isdigit()]
+        rows = [p for p in self.probabilities if CLASSES[max(range(len(p)), key=p.__getitem__)].isdigit()]
+        if not chars or len(chars) != len(rows):
             return False
-        pairs = zip(chars, self.probabilities, strict=True)
+        pairs = zip(chars, rows, strict=True)
         return all(c in CLASSES and p[CLASSES.index(c)] >= least for c, p in pairs)
 
 

@@ -112,7 +112,7 @@ STREET_ENDS = (
     "gången", "slingan", "parken", "kajen", "promenaden", "esplanaden", "hagen", "ängen", "liden", "torg", "väg",
     "gata",
 )  # fmt: skip
-_STREET_PLAIN = tuple(plain(end) for end in STREET_ENDS)
+STREET_ENDS_PLAIN = tuple(plain(end) for end in STREET_ENDS)
 
 
 def known(text: str, street: bool = False) -> bool:
@@ -141,7 +141,7 @@ def street_marks_doubtful(text: str) -> bool:
     return any(
         word.endswith(bare) and not word.endswith(end)
         for word in words(text)
-        for end, bare in zip(STREET_ENDS, _STREET_PLAIN, strict=True)
+        for end, bare in zip(STREET_ENDS, STREET_ENDS_PLAIN, strict=True)
         if bare != end
     )
 

@@ -6,7 +6,8 @@ what is left is what the person wrote. Then:
 - tick boxes and options are read by ink fill ratio, with an ambiguous band that goes to review;
 - the signature by ink presence;
 - text fields with ink are stitched into one image, read in one engine call, and the words mapped back by row.
-A box with no ink is *empty*; a box with ink the engine cannot read is *unreadable* (low confidence), never empty.
+A box with no ink is *empty*; a box with ink the engine cannot read is *unreadable* (low confidence), never empty,
+except where the ink is only specks (no stroke) that no reader reads as anything: a poor scan's dust.
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ from pipeline.identifiers import parse_personnummer
 from pipeline.models import Problem, RawField, Source
 from pipeline.scan.glyphs import CLASSES as DIGITS  # what a digit field holds: digits, a separator, a plus
 from pipeline.scan.glyphs import INK, Reading, read_digits
-from pipeline.scan.lexicon import known, marks_doubtful, near_a_word, plain, street_marks_doubtful
+from pipeline.scan.lexicon import (
+    STREET_ENDS_PLAIN,
+    known,
+    marks_doubtful,
+    near_a_word,
+    plain,
+    street_marks_doubtful,
+)
 from pipeline.scan.lines import read_line
 from pipeline.scan.ocr import OcrEngine, Word
 
@@ -104,6 +112,7 @@ def read_page(image: Image.Image, template: Template, spec: FormSpec, page: int,
     ink = (grey < INK) & ~template.mask
     reading = PageReading()
     texts: list[tuple[FieldSpec, np.ndarray]] = []
+    specks: list[tuple[str, np.ndarray]] = []  # boxes with ink but no stroke: dust, or writing too faint to read
     for fs in (f for f in spec.fields if f.page == page):
         reading.crops[fs.name] = _cropper(grey, template, fs)
         if fs.type is FieldType.CHECKBOX:
@@ -116,13 +125,20 @@ def read_page(image: Image.Image, template: Template, spec: FormSpec, page: int,
             r0, r1, c0, c1 = template.rect(fs.box)
             reading.values[fs.name] = _signature(ink[r0:r1, c0:c1])
         else:
-            crop = _text_crop(grey, ink, template, fs)
-            if crop is None:
+            written = _text_crop(grey, ink, template, fs)
+            if written is None:
                 reading.values[fs.name] = RawField(value=None, source=Source.OCR, confidence=1.0)
             else:
+                crop, stroked = written
                 texts.append((fs, crop))
+                if not stroked:
+                    specks.append((fs.name, crop))
     if texts:
         reading.values.update(_read_texts(texts, engine))
+    for name, crop in specks:
+        if not reading.values[name].value and not read_line(crop).text.strip(" .,:;'`\"-_|"):
+            # Specks that no reader reads as anything are a poor scan's dust in an empty box, not writing.
+            reading.values[name] = RawField(value=None, source=Source.OCR, confidence=1.0)
     return reading
 
 
@@ -159,9 +175,9 @@ def _choice(fs: FieldSpec, fills: list[float]) -> RawField:
     return RawField(value=value, source=Source.OCR, confidence=confidence)
 
 
-def _text_crop(grey: np.ndarray, ink: np.ndarray, template: Template, fs: FieldSpec) -> np.ndarray | None:
-    """The written part of a text box, the printed form and the dust around the writing removed; None when the box
-    has no ink."""
+def _text_crop(grey: np.ndarray, ink: np.ndarray, template: Template, fs: FieldSpec) -> tuple[np.ndarray, bool] | None:
+    """The written part of a text box, the printed form and the dust around the writing removed, and whether any of
+    it is a stroke; None when the box has no ink."""
     assert fs.box is not None
     r0, r1, c0, c1 = template.rect(fs.box)
     mask = ink[r0:r1, c0:c1]
@@ -175,7 +191,7 @@ def _text_crop(grey: np.ndarray, ink: np.ndarray, template: Template, fs: FieldS
     pad = 6
     top, bottom = max(rows.min() - pad, 0), min(rows.max() + pad + 1, mask.shape[0])
     left, right = max(cols.min() - pad, 0), min(cols.max() + pad + 1, mask.shape[1])
-    return box[top:bottom, left:right]
+    return box[top:bottom, left:right], bool(_strokes(mask).any())
 
 
 # A stroke: an ink component at least this tall against the box, and this large against the box's height squared
@@ -258,9 +274,11 @@ class Pass:
 # - e-mail: tesseract's reading stands where the line reader, sure, read the same; no lexicon knows addresses;
 # - digits: where one of the other two is sure and a reader of another kind read the same digits (tesseract's
 #   reading is kept, for its spacing, where it is one of them); where the sure readers differ, or none is sure, a
-#   person decides. A phone number's + is often lost or read as a point; digits that cannot be dialled without it
-#   get it back. A personnummer's check digit is a witness that reads no ink: any one digit misread breaks it, so
-#   the line reader, sure, stands alone where it fits (with a date that exists; none was wrong in calibration).
+#   person decides; except where the line reader is sure and the per-character reader, though it read other digits,
+#   was torn between them and the line reader's (0 and 8, 3 and 5: see GLYPHS_LIKELY). A phone number's + is often
+#   lost or read as a point; digits that cannot be dialled without it get it back. A personnummer's check digit is
+#   a witness that reads no ink: any one digit misread breaks it, so the line reader, sure, stands alone where it
+#   fits (with a date that exists; none was wrong in calibration).
 # Failures the readers share are caught apart, for text: a word of one letter that looks like a digit, or letters
 # mixed with digits (both read VILLAGATAN 0 as VILLAGATAN O); a point, comma or apostrophe, which a speck of dust
 # beside the writing reads as (both read ULF OLSSON as ULF. OLSSON); dots or a ring the scan lost (both read
@@ -366,7 +384,10 @@ def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> RawField | N
     reading, cut at the white gap before it; None where nothing follows the name or no gap is found (then the
     address is read as one line). A number that is not digits alone (12 B, 12-14) is never confirmed here."""
     words = sorted(words, key=lambda w: (w.line, w.left))
-    named = [i for i, w in enumerate(words) if _NAME_WORD.search(w.text)]
+    # The name ends with the first word that ends as a street's name does (NYVÄGEN, before a number read as uug),
+    # or else with the last word of three letters or more.
+    ends = [i for i, w in enumerate(words) if plain(w.text).endswith(STREET_ENDS_PLAIN)]
+    named = ends[:1] or [i for i, w in enumerate(words) if _NAME_WORD.search(w.text)][-1:]
     if not named or named[-1] == len(words) - 1:
         return None
     cut = _gap_before(crop, words[named[-1] + 1].left - GAP)  # the sheet's crops start GAP pixels in
@@ -478,8 +499,9 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading) -> RawField:
         return _confirm(reading)
     if not sure:
         return _doubt(reading)
-    if _could_stand(read, street) and is_words(read) and _near(tess, read, is_words, street):
-        return RawField(value=read.upper() if tess.isupper() else read, source=Source.OCR, confidence=AGREED)
+    for words in dict.fromkeys((_with_marks(tess, read), read)):  # with tesseract's marks where they make words
+        if _could_stand(words, street) and is_words(words) and _near(tess, words, is_words, street):
+            return RawField(value=words.upper() if tess.isupper() else words, source=Source.OCR, confidence=AGREED)
     if street and _could_stand(tess, street) and is_words(tess) and _near(read, tess, is_words, street, edits=1):
         # A street's name is words: tesseract's against the line reader's no word one letter away (SKOLVIGEN). Not
         # further: a misread name composes too freely (IPROTTSVÄGEN: ip + rott, against IDROTISVIGEN).
@@ -501,6 +523,19 @@ def _alike(tess: str, read: str, is_words: Callable[[str], bool]) -> bool:
     if all(a == b or _marked_alike(a, b) for a, b in pairs):
         return True
     return all(a == b or plain(a) == b for a, b in pairs) and not is_words(read)
+
+
+def _with_marks(tess: str, read: str) -> str:
+    """The line reader's letters with the marks it cannot read as tesseract read them: a ring it missed (UMEA, where
+    tesseract read UNEÅ), a mark of another alphabet (MÔLNDAL, where tesseract read NÖLNDAL). Not dots over an O
+    it read without them: tesseract reads dots over an O that has none (SKÖLSTIGEN) too often."""
+    if len(tess) != len(read):
+        return read
+    out = []
+    for a, b in zip(tess, read, strict=True):
+        ring = a.casefold() == "å" and b.casefold() == "a"
+        out.append((a.upper() if b.isupper() else a.lower()) if ring or _marked_alike(a, b) else b)
+    return "".join(out)
 
 
 def _marked_alike(ours: str, theirs: str) -> bool:
@@ -626,14 +661,18 @@ def clean(kind: FieldType, text: str, charset: str | None = None) -> tuple[str, 
         fixed = re.sub(r"[^\d+\-\s]", "", text.translate(_DIGIT_LOOKALIKES))
         if kind is FieldType.PERSONNUMMER:
             fixed = re.sub(r"\s+", "", fixed)
-        return fixed.strip(), guessed
+        if kind is FieldType.POSTNUMMER:
+            fixed = fixed.replace("-", " ")  # the gap between its groups, read as a dash
+        # A separator read twice, or a speck beside the digits read as one, is no part of the number.
+        return re.sub(r"-{2,}", "-", fixed).strip(" -"), guessed
     if kind is FieldType.EMAIL:
         fixed = re.sub(r"\s+", "", text).lower()
         return fixed, False
     fixed = re.sub(r"\s+", " ", text).strip(" _|")
     if kind is FieldType.TEXT:
-        # Dust beside a name or street reads as stray marks: a "word" of marks alone, a point or colon after the end.
-        fixed = " ".join(w for w in fixed.split(" ") if _LETTER_OR_DIGIT.search(w)).rstrip(".,:;")
+        # Dust beside a name or street reads as stray marks: a "word" of marks alone, a point or colon after the end,
+        # a point or quote before the start.
+        fixed = " ".join(w for w in fixed.split(" ") if _LETTER_OR_DIGIT.search(w)).rstrip(".,:;").lstrip(".,:;'`´\"")
         if charset == "address":
             # A street's number closes its address, and both readers read a lone 0 there as the letter O: no
             # address ends in a lone O. Not a guess that counts against the reading (see above: a lone O elsewhere,
