@@ -256,6 +256,8 @@ def _torn(text: str, other: str, share: float) -> glyphs.Reading:
         ("postnummer", _torn("72401", "72481", 0.3), R("72481", SURE), "72481"),
         ("telefon", _torn("0701740650", "0701740688", 0.3), R("0701740688", SURE), "0701740688"),
         ("telefon", _torn("070-1740640", "070-1740648", 0.3), R("070.1740648", SURE), "0701740648"),
+        ("telefon", _torn("046701740691", "+46701740691", 0.3), R("46701740691", SURE), "+46701740691"),
+        ("telefon", _torn("046701740691", "046701740691", 0.3), R("46701740691", SURE), None),
     ],
     ids=[
         "torn-between-0-and-8",
@@ -265,6 +267,8 @@ def _torn(text: str, other: str, share: float) -> glyphs.Reading:
         "postnummer",
         "phone",
         "phone-separators-aside",
+        "phone-plus-the-line-reader-lost-torn-for-the-other",
+        "phone-plus-the-line-reader-lost-sure-of-a-digit",
     ],
 )
 def test_a_sure_line_stands_where_the_per_character_reader_was_torn(
@@ -593,6 +597,8 @@ def test_an_address_ends_in_a_number_not_a_lone_o() -> None:
         (FieldType.TEXT, "JÄRNVÄGSTORGET 131 .-", "JÄRNVÄGSTORGET 131"),
         (FieldType.TEXT, "OSKAR.", "OSKAR"),
         (FieldType.TEXT, '"STRANDSTIGEN 3', "STRANDSTIGEN 3"),
+        (FieldType.TEXT, "KRISTINA KARLSSON oo", "KRISTINA KARLSSON"),
+        (FieldType.TEXT, "Kristina Karlsson af", "Kristina Karlsson af"),
         (FieldType.PERSONNUMMER, "19710913--0521", "19710913-0521"),
         (FieldType.PERSONNUMMER, "196605215026-", "196605215026"),
         (FieldType.POSTNUMMER, "529-82", "529 82"),

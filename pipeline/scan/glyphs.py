@@ -35,10 +35,10 @@ class Reading:
     probabilities: tuple[tuple[float, ...], ...] = ()
 
     def likely(self, text: str, least: float) -> bool:
-        """Whether every digit of ``text`` is one this reader gave ``least`` or more at its place, where it read as
-        many digits (separators and a plus aside: another reader may have read a point, or dropped it)."""
-        chars = [c for c in text if c.isdigit()]
-        rows = [p for p in self.probabilities if CLASSES[max(range(len(p)), key=p.__getitem__)].isdigit()]
+        """Whether every digit (and plus) of ``text`` is one this reader gave ``least`` or more at its place, where
+        it read as many (separators aside: another reader may have read a point, or dropped it)."""
+        chars = [c for c in text if c.isdigit() or c == "+"]
+        rows = [p for p in self.probabilities if CLASSES[max(range(len(p)), key=p.__getitem__)] != "-"]
         if not chars or len(chars) != len(rows):
             return False
         pairs = zip(chars, rows, strict=True)

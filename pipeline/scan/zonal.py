@@ -592,8 +592,9 @@ def _digits_vote(kind: FieldType, reading: RawField, glyphs: Reading | None, lin
         return _doubt(reading)
     if kind is FieldType.PERSONNUMMER and _checks(line.text):
         return _raw(kind, line.text)  # the check digit is the second witness: it catches any one digit misread
-    if glyphs is not None and glyphs.likely(clean(kind, line.text)[0], GLYPHS_LIKELY):
-        return _with_plus(kind, _raw(kind, line.text))
+    read = _with_plus(kind, _raw(kind, line.text))  # a + the line reader lost is a character the other may have read
+    if glyphs is not None and glyphs.likely(str(read.value), GLYPHS_LIKELY):
+        return read
     return _doubt(reading)
 
 
@@ -678,6 +679,8 @@ def clean(kind: FieldType, text: str, charset: str | None = None) -> tuple[str, 
             # address ends in a lone O. Not a guess that counts against the reading (see above: a lone O elsewhere,
             # or any other letter like a digit, still never stands).
             fixed = re.sub(r"(?<=\S )[Oo]$", "0", fixed)
+        # The form asks for capitals: a last word of one or two small letters after them is dust read as letters.
+        fixed = re.sub(r"(?<=[A-ZÅÄÖ]) [a-zåäö]{1,2}$", "", fixed)
     # A letter outside the Swedish alphabet (é, ü, ø, ł, ễ…) may be a look-alike of one the model cannot read at
     # all (Nguyễn read as Nguyén): never accepted on the engine's word alone.
     return fixed, bool(_FOREIGN.search(fixed))
