@@ -7,7 +7,8 @@ what is left is what the person wrote. Then:
 - the signature by ink presence;
 - text fields with ink are stitched into one image, read in one engine call, and the words mapped back by row.
 A box with no ink is *empty*; a box with ink the engine cannot read is *unreadable* (low confidence), never empty,
-except where the ink is only specks (no stroke) that no reader reads as anything: a poor scan's dust.
+except where the ink is only specks (each smaller than a fleck of a character) that no reader reads as anything: a
+poor scan's dust. Faint writing breaks into flecks larger than that, and stays unreadable.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pipeline.formspec import A4, Box, FieldSpec, FieldType, FormSpec
 from pipeline.identifiers import parse_personnummer
 from pipeline.models import Problem, RawField, Source
 from pipeline.scan.glyphs import CLASSES as DIGITS  # what a digit field holds: digits, a separator, a plus
-from pipeline.scan.glyphs import INK, Reading, read_digits
+from pipeline.scan.glyphs import INK, SPECK, Reading, read_digits
 from pipeline.scan.lexicon import (
     STREET_ENDS_PLAIN,
     known,
@@ -112,7 +113,7 @@ def read_page(image: Image.Image, template: Template, spec: FormSpec, page: int,
     ink = (grey < INK) & ~template.mask
     reading = PageReading()
     texts: list[tuple[FieldSpec, np.ndarray]] = []
-    specks: list[tuple[str, np.ndarray]] = []  # boxes with ink but no stroke: dust, or writing too faint to read
+    specks: list[tuple[str, np.ndarray]] = []  # boxes whose ink is specks alone: a poor scan's dust, or faint ink
     for fs in (f for f in spec.fields if f.page == page):
         reading.crops[fs.name] = _cropper(grey, template, fs)
         if fs.type is FieldType.CHECKBOX:
@@ -129,9 +130,9 @@ def read_page(image: Image.Image, template: Template, spec: FormSpec, page: int,
             if written is None:
                 reading.values[fs.name] = RawField(value=None, source=Source.OCR, confidence=1.0)
             else:
-                crop, stroked = written
+                crop, dust = written
                 texts.append((fs, crop))
-                if not stroked:
+                if dust:
                     specks.append((fs.name, crop))
     if texts:
         reading.values.update(_read_texts(texts, engine))
@@ -176,8 +177,9 @@ def _choice(fs: FieldSpec, fills: list[float]) -> RawField:
 
 
 def _text_crop(grey: np.ndarray, ink: np.ndarray, template: Template, fs: FieldSpec) -> tuple[np.ndarray, bool] | None:
-    """The written part of a text box, the printed form and the dust around the writing removed, and whether any of
-    it is a stroke; None when the box has no ink."""
+    """The written part of a text box, the printed form and the dust around the writing removed, and whether its ink
+    is specks alone (every component smaller than a fleck the per-character reader would read); None when the box
+    has no ink."""
     assert fs.box is not None
     r0, r1, c0, c1 = template.rect(fs.box)
     mask = ink[r0:r1, c0:c1]
@@ -191,7 +193,8 @@ def _text_crop(grey: np.ndarray, ink: np.ndarray, template: Template, fs: FieldS
     pad = 6
     top, bottom = max(rows.min() - pad, 0), min(rows.max() + pad + 1, mask.shape[0])
     left, right = max(cols.min() - pad, 0), min(cols.max() + pad + 1, mask.shape[1])
-    return box[top:bottom, left:right], bool(_strokes(mask).any())
+    _, stats, _ = _components(mask)
+    return box[top:bottom, left:right], bool((stats[1:, 4] < SPECK).all())
 
 
 # A stroke: an ink component at least this tall against the box, and this large against the box's height squared
@@ -511,12 +514,12 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading) -> RawField:
 
 def _alike(tess: str, read: str, is_words: Callable[[str], bool]) -> bool:
     """Whether the line reader read tesseract's words, as far as it reads them: the same letters spaced otherwise
-    (ANIT A, KRIS TINA: tesseract's words are words, and not one split in two), or letter by letter the same but
+    (ANIT A, KRIS TINA: tesseract's words are words, and the line reader's not), or letter by letter the same but
     for marks: its own over letters tesseract read with Swedish ones (MÔLNDAL, ALINGSÃS: it saw a mark there), or
     none where tesseract's make words and its letters alone do not (MALMO, TRÄDGARDSVAGEN: it often misses them)."""
     ours, theirs = _spaced(tess), _spaced(read)
     if ours.replace(" ", "").casefold() == theirs.replace(" ", "").casefold():
-        return True
+        return not is_words(read)  # both spacings words (KYRKO TORGET, KYRKOTORGET): a person's to choose
     if len(ours) != len(theirs):
         return False
     pairs = list(zip(ours.casefold(), theirs.casefold(), strict=True))
