@@ -187,14 +187,14 @@ def _text_crop(grey: np.ndarray, ink: np.ndarray, template: Template, fs: FieldS
         return None
     box = grey[r0:r1, c0:c1].copy()
     box[template.mask[r0:r1, c0:c1]] = 255  # the printed form, whitened
-    kept, dust = _writing(mask)
+    components = _components(mask)
+    kept, dust = _writing(mask, components)
     box[dust] = 255
     rows, cols = np.nonzero(kept)
     pad = 6
     top, bottom = max(rows.min() - pad, 0), min(rows.max() + pad + 1, mask.shape[0])
     left, right = max(cols.min() - pad, 0), min(cols.max() + pad + 1, mask.shape[1])
-    _, stats, _ = _components(mask)
-    return box[top:bottom, left:right], bool((stats[1:, 4] < SPECK).all())
+    return box[top:bottom, left:right], bool((components[1][1:, 4] < SPECK).all())
 
 
 # A stroke: an ink component at least this tall against the box, and this large against the box's height squared
@@ -222,12 +222,14 @@ def _strokes(mask: np.ndarray) -> np.ndarray:
     return inked
 
 
-def _writing(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _writing(
+    mask: np.ndarray, components: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The ink of a box split into the writing and the dust around it (each a boolean mask): the strokes, and every
     component near them or near one already taken (dots and rings, punctuation, the flecks of a faint letter, the
     number after a street's name). Where no component looks like a stroke, all ink counts as writing: the engine,
-    not this, decides it is illegible."""
-    labels, stats, strokes = _components(mask)
+    not this, decides it is illegible. ``components``: the mask's, where the caller has them."""
+    labels, stats, strokes = components or _components(mask)
     if not strokes.any():
         return mask.astype(bool), np.zeros(mask.shape, bool)
     line = int(stats[strokes, 3].max())
