@@ -37,8 +37,10 @@ class Reading:
     def likely(self, text: str, least: float) -> bool:
         """Whether every digit (and plus) of ``text`` is one this reader gave ``least`` or more at its place, where
         it read as many (separators aside: another reader may have read a point, or dropped it)."""
+        if len(self.probabilities) != len(self.text):  # a reading without its probabilities
+            return False
         chars = [c for c in text if c.isdigit() or c == "+"]
-        rows = [p for p in self.probabilities if CLASSES[max(range(len(p)), key=p.__getitem__)] != "-"]
+        rows = [p for p, best in zip(self.probabilities, self.text, strict=True) if best != "-"]
         if not chars or len(chars) != len(rows):
             return False
         pairs = zip(chars, rows, strict=True)

@@ -385,9 +385,9 @@ _NUMBER = re.compile(r"\d+")
 def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> RawField | None:
     """A street's name and its number read apart, each by its own witnesses: the name as text, the number as digits
     (the line reader and the per-character reader read a number alone far better than tesseract's Swedish model
-    reads it after a name: Ö for 0, u for 4). The number is what follows the name's last word in tesseract's
-    reading, cut at the white gap before it; None where nothing follows the name or no gap is found (then the
-    address is read as one line). A number that is not digits alone (12 B, 12-14) is never confirmed here."""
+    reads it after a name: Ö for 0, u for 4). The number is what follows the name in tesseract's reading, cut at
+    the white gap before it; None where nothing follows the name or no gap is found (then the address is read as
+    one line). A number that is not digits alone (12 B, 12-14) is never confirmed here."""
     words = sorted(words, key=lambda w: (w.line, w.left))
     # The name ends with the first word that ends as a street's name does (NYVÄGEN, before a number read as uug),
     # or else with the last word of three letters or more.
