@@ -1,10 +1,12 @@
 """Swedish words, names and places (Debian's hunspell-sv, every inflected form), as evidence about a reading.
 
 A scan in black and white or at a low resolution can lose the dots of Ä and Ö and the ring of Å, and then every
-reader agrees on BORLANGE. A person knows the town; so does the lexicon. It is asked two things:
+reader agrees on BORLANGE. A person knows the town; so does the lexicon. It is asked three things:
 - ``marks_doubtful``: is a word unknown as spelt, but known with other marks over its letters? BORLANGE (only
   Borlänge is known), LILLEMÖR (only Lillemor), STORVAGEN (a compound: stor + vägen). Then no agreement of readers
   is trusted.
+- ``with_street_marks``: a street's name ending in vagen or grand has lost the dots of vägen or gränd (no street's
+  name ends so); they are put back before the other questions are asked.
 - ``known``: is every word a word as spelt (Åsa, Malmö, Lindgren)? Then a reading that one reader made, and the
   other missed by a letter or a ring, has a second witness that is not a reader of ink. Compounds do not count
   here: Swedish compounds so freely that a misread name (PITEA: pi + tea) is one.
@@ -144,6 +146,24 @@ def street_marks_doubtful(text: str) -> bool:
         for end, bare in zip(STREET_ENDS, STREET_ENDS_PLAIN, strict=True)
         if bare != end
     )
+
+
+def with_street_marks(text: str) -> str:
+    """A street's name whose ending lost its marks (ASPVAGEN, KYRKOGRAND) with them put back (ASPVÄGEN, KYRKOGRÄND),
+    where the word as written is no form and a form comes before the ending: no street's name ends in vagen or
+    grand, and a scan loses small dots far more often than a hand leaves them out. The rest of the word is left as
+    read, for the other checks (BJORKGRAND becomes BJORKGRÄND, still doubtful for its head's lost dots)."""
+    forms, _ = _lexicon()
+    out = []
+    for token in re.split(r"(\W+)", text):
+        word = token.casefold()
+        for end, bare in zip(STREET_ENDS, STREET_ENDS_PLAIN, strict=True):
+            if bare != end and word.endswith(bare) and not _has(forms, word):
+                if _street_name(forms, word[: -len(bare)] + end):
+                    token = token[: -len(bare)] + (end.upper() if token.isupper() else end)
+                break
+        out.append(token)
+    return "".join(out)
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzåäöé"
