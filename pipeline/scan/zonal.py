@@ -399,11 +399,12 @@ def _points(crop: np.ndarray) -> int:
         return 0
     letters = letters[letters[:, 3] >= letters[:, 3].max() / 2]
     height, baseline = float(np.median(letters[:, 3])), float(np.median(letters[:, 1] + letters[:, 3]))
+    spans = [(lx, lx + lw) for lx, _, lw, _, _ in letters.tolist()]
     points = 0
     for x, y, w, h, area in stats[1:].tolist():
         low = baseline - POINT_LOW * height <= y + h <= baseline + POINT_BELOW * height
         small = area >= 2 and max(w, h) <= POINT_SIZE * height
-        apart = not any(lx < x + w and x < lx + lw for lx, _, lw, _, _ in letters.tolist())
+        apart = not any(start < x + w and x < end for start, end in spans)
         points += low and small and apart
     return points
 
