@@ -15,7 +15,7 @@ from pipeline.errors import FormDefinitionError
 from pipeline.formspec import FieldSpec, FieldType, FormSpec
 from pipeline.models import DOMAIN_MODELS, FieldValue, Problem, RawField, Severity, Source
 
-_NORMALISERS: dict[FieldType, Callable[[str], str]] = {
+NORMALISERS: dict[FieldType, Callable[[str], str]] = {
     FieldType.TEXT: identifiers.normalise_text,
     FieldType.FREETEXT: identifiers.normalise_text,
     FieldType.PERSONNUMMER: identifiers.normalise_personnummer,
@@ -100,7 +100,7 @@ def _check(fs: FieldSpec, value: str | bool | None) -> tuple[str | bool | None, 
             return text, _problem(fs, Severity.INVALID, message)
         return text, None
     try:
-        value = _NORMALISERS[fs.type](text)
+        value = NORMALISERS[fs.type](text)
         if fs.charset:
             identifiers.check_charset(value, fs.charset)
         return value, None

@@ -25,7 +25,7 @@ from PIL import Image
 from rapidfuzz.distance import Levenshtein
 
 from pipeline.formspec import A4, Box, FieldSpec, FieldType, FormSpec
-from pipeline.identifiers import normalise_date, normalise_phone, normalise_postnummer, parse_personnummer
+from pipeline.identifiers import parse_personnummer
 from pipeline.models import Problem, RawField, Source
 from pipeline.scan.glyphs import CLASSES as DIGITS  # what a digit field holds: digits, a separator, a plus
 from pipeline.scan.glyphs import INK, SPECK, Reading, read_digits
@@ -40,6 +40,7 @@ from pipeline.scan.lexicon import (
 )
 from pipeline.scan.lines import read_line
 from pipeline.scan.ocr import OcrEngine, Word
+from pipeline.validate import NORMALISERS
 
 INSET_PT = 1.6  # read a box this far inside its printed border
 TICK_EMPTY, TICK_FULL = 0.03, 0.09  # fill ratio below: empty; above: ticked; between: ambiguous
@@ -446,7 +447,8 @@ def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> RawField | N
         line if _digits_only(line.text) else None,
         form=False,
     )
-    if len(_DIGIT.findall(read_line(crop).text)) > len(str(digits.value or "")):
+    confirmed = digits.confidence >= AGREED
+    if confirmed and len(_DIGIT.findall(read_line(crop).text)) > len(str(digits.value or "")):
         digits = _doubt(digits)  # the whole line holds digits the number's crop lacks: the cut fell inside (8|60)
     value = f"{street.value} {digits.value or text}"
     return RawField(value=value, source=Source.OCR, confidence=min(street.confidence, digits.confidence))
@@ -666,8 +668,8 @@ def _formed(kind: FieldType, value: str) -> bool:
     if kind is FieldType.PERSONNUMMER:
         return _checks(value)
     try:
-        _FORMS[kind](value)
-    except (KeyError, ValueError):
+        NORMALISERS[kind](value)  # what validation will ask of the value
+    except ValueError:
         return False
     return True
 
@@ -682,13 +684,6 @@ def _stands_alone(kind: FieldType, value: str, reading: RawField, glyphs: Readin
     count = len(re.sub(r"\D", "", value))
     others = [str(reading.value or ""), glyphs.text if glyphs is not None else ""]
     return any(len(re.sub(r"\D", "", other)) == count for other in others)
-
-
-_FORMS: dict[FieldType, Callable[[str], object]] = {
-    FieldType.DATE: normalise_date,
-    FieldType.POSTNUMMER: normalise_postnummer,
-    FieldType.PHONE: normalise_phone,
-}
 
 
 def _checks(text: str) -> bool:
