@@ -31,7 +31,7 @@ bench: setup-dev
 fixtures: setup-dev
 	$(PY) -m fixtures.generate
 
-## make glyphs: train the per-character digit reader again (pipeline/scan/glyphs.npz) from the fonts set-up installs.
+## make glyphs: train the per-character readers again (pipeline/scan/glyphs.npz, letters.npz) from the fonts set-up installs.
 glyphs:
 	scripts/setup.sh --glyphs
 	$(PY) -m scripts.train_glyphs

@@ -5,7 +5,7 @@
 #   scripts/setup.sh --dev    also what the tests and fixtures use (pdftk, qpdf, poppler, handwriting fonts,
 #                             Dovecot and openssl for the IMAP tests, util-linux's unshare and mount for the
 #                             full-disk test)
-#   scripts/setup.sh --glyphs as --dev, and the fonts the per-character digit reader is trained from
+#   scripts/setup.sh --glyphs as --dev, and the fonts the per-character readers are trained from
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +14,7 @@ if [[ "${1:-}" == "--dev" || "${1:-}" == "--glyphs" ]]; then
   packages+=(pdftk-java qpdf poppler-utils fonts-comic-neue fonts-humor-sans fonts-dkg-handwriting dovecot-imapd openssl util-linux mount)
 fi
 if [[ "${1:-}" == "--glyphs" ]]; then
-  # The hands the per-character digit reader learns from (make glyphs); never the fixtures' fonts above.
+  # The hands the per-character readers learn from (make glyphs); never the fixtures' fonts above.
   packages+=(fonts-breip fonts-bwht fonts-femkeklaver fonts-klee fonts-kristi fonts-rufscript fonts-tomsontalks
     fonts-sjfonts fonts-tlwg-purisa-ttf fonts-yusei-magic fonts-kiloji fonts-opendyslexic fonts-jura
     fonts-gnutypewriter fonts-liberation fonts-freefont-ttf fonts-urw-base35)

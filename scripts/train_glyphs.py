@@ -1,15 +1,17 @@
-"""Train the per-character digit reader (``pipeline/scan/glyphs.npz``): ``make glyphs``.
+"""Train the per-character readers: digits (``pipeline/scan/glyphs.npz``) and capitals (``letters.npz``), with
+``make glyphs``; ``python -m scripts.train_glyphs digits`` (or ``letters``) trains one.
 
-The digits are drawn in hand-writing and plain fonts from Debian packages (installed by ``scripts/setup.sh --glyphs``),
-each many times with the variation of a hand and a scanner: size, slant, rotation, width, stroke weight, blur. The
-fonts the test fixtures write with (Comic Neue, Humor Sans, DkgHandwriting) are never used here, so the bench
-measures the reader on hands it has not seen. Seeded: the same fonts give the same weights.
+The characters are drawn in hand-writing and plain fonts from Debian packages (installed by ``scripts/setup.sh
+--glyphs``), each many times with the variation of a hand and a scanner: size, slant, rotation, width, stroke weight,
+blur. The fonts the test fixtures write with (Comic Neue, Humor Sans, DkgHandwriting) are never used here, so the
+bench measures the readers on hands they have not seen. Seeded: the same fonts give the same weights.
 """
 
 from __future__ import annotations
 
 import random
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,20 @@ PER_FONT = 120  # drawings of each character in each font
 SEED = 7
 
 
+@dataclass(frozen=True)
+class Kind:
+    classes: str
+    weights: Path
+    hidden: int  # the network's hidden units: capitals are more classes, told apart by finer strokes
+    epochs: int
+
+
+KINDS = {
+    "digits": Kind(glyphs.CLASSES, glyphs.WEIGHTS, 160, 40),
+    "letters": Kind(glyphs.LETTERS, glyphs.LETTER_WEIGHTS, 320, 30),
+}
+
+
 def draw(font: ImageFont.FreeTypeFont, char: str, rng: random.Random) -> tuple[np.ndarray, float] | None:
     """One drawing of ``char``: its ink after a hand's and a scanner's variation, and the line's capital height."""
     canvas = Image.new("L", (200, 200), 0)
@@ -84,12 +100,12 @@ def draw(font: ImageFont.FreeTypeFont, char: str, rng: random.Random) -> tuple[n
     return chars[0], cap_height * rng.uniform(0.9, 1.1)
 
 
-def dataset(rng: random.Random) -> tuple[np.ndarray, np.ndarray]:
+def dataset(rng: random.Random, classes: str) -> tuple[np.ndarray, np.ndarray]:
     xs, ys = [], []
     for name in FONTS:
         for _ in range(PER_FONT):
             font = ImageFont.truetype(str(ROOT / name), rng.randint(22, 44))
-            for label, char in enumerate(glyphs.CLASSES):
+            for label, char in enumerate(classes):
                 if not font_has(ROOT / name, char):
                     continue
                 drawn = draw(font, char, rng)
@@ -100,12 +116,11 @@ def dataset(rng: random.Random) -> tuple[np.ndarray, np.ndarray]:
 
 
 def train(
-    x: np.ndarray, y: np.ndarray, rng: np.random.Generator, hidden: int = 160, epochs: int = 40
+    x: np.ndarray, y: np.ndarray, rng: np.random.Generator, k: int, hidden: int, epochs: int
 ) -> dict[str, np.ndarray]:
-    """A one-hidden-layer network, softmax, Adam: small enough to run in numpy in the worker."""
+    """A one-hidden-layer network over ``k`` classes, softmax, Adam: small enough to run in numpy in the worker."""
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-3
     x = (x - mean) / std
-    k = len(glyphs.CLASSES)
     params = {
         "w1": rng.normal(0, np.sqrt(2 / x.shape[1]), (x.shape[1], hidden)),
         "b1": np.zeros(hidden),
@@ -138,20 +153,25 @@ def train(
     return {"mean": mean, "std": std, **params}
 
 
-def main() -> int:
+def fit(kind: Kind) -> None:
     rng = random.Random(SEED)
-    x, y = dataset(rng)
+    x, y = dataset(rng, kind.classes)
     order = np.random.default_rng(SEED).permutation(len(x))
     held = order[: len(x) // 10]
-    fit = order[len(x) // 10 :]
-    weights = train(x[fit], y[fit], np.random.default_rng(SEED))
+    learn = order[len(x) // 10 :]
+    weights = train(x[learn], y[learn], np.random.default_rng(SEED), len(kind.classes), kind.hidden, kind.epochs)
     net = glyphs.Net(**{k: v.astype(np.float32) for k, v in weights.items()})
     accuracy = float((net.probabilities(x[held]).argmax(axis=1) == y[held]).mean())
-    print(f"{len(x)} drawings from {len(FONTS)} fonts; held-out drawings read right: {accuracy:.2%}")
+    print(f"{kind.weights.name}: {len(x)} drawings, {len(FONTS)} fonts; held-out drawings read right: {accuracy:.2%}")
     arrays: dict[str, Any] = {k: v.astype(np.float32) for k, v in weights.items()}
-    np.savez_compressed(glyphs.WEIGHTS, **arrays)
+    np.savez_compressed(kind.weights, **arrays)
+
+
+def main(argv: list[str]) -> int:
+    for name in argv or list(KINDS):
+        fit(KINDS[name])
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

