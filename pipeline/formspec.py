@@ -89,6 +89,11 @@ class FieldSpec(_Strict):
         "printed name under a signature: the first and last names; the place of signing: the postal town): where "
         "one is read with confidence, it confirms the same reading of the other",
     )
+    words: Literal["languages"] | None = Field(
+        default=None,
+        description="the list most of a text field's values come from (languages: every living language's name, from "
+        "Debian's iso-codes): a name of the list as spelt, read alike by two readers, needs no dictionary's word",
+    )
     holds_case: bool = Field(
         default=True,
         description="whether a doubtful reading holds the whole case for review; false only for an optional value "
@@ -113,8 +118,8 @@ class FieldSpec(_Strict):
             _check_box(self.box, where)
         if self.type is FieldType.SIGNATURE and self.acroform:
             raise ValueError(f"{where}: a signature is read by ink on paper and has no AcroForm widget")
-        if self.charset and self.type is not FieldType.TEXT:
-            raise ValueError(f"{where}: only a text field takes a charset")
+        if (self.charset or self.words) and self.type is not FieldType.TEXT:
+            raise ValueError(f"{where}: only a text field takes a charset or a list of words")
         if not self.holds_case and (self.required or self.type not in _VALUE_TYPES):
             raise ValueError(f"{where}: only an optional text, e-mail, date or phone may leave its doubt to staff")
         if self.type is not FieldType.SIGNATURE and not self.acroform:

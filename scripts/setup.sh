@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(tesseract-ocr tesseract-ocr-swe tesseract-ocr-eng hunspell-sv hunspell-tools fonts-dejavu-core)
+packages=(tesseract-ocr tesseract-ocr-swe tesseract-ocr-eng hunspell-sv hunspell-tools iso-codes fonts-dejavu-core)
 if [[ "${1:-}" == "--dev" || "${1:-}" == "--glyphs" ]]; then
   packages+=(pdftk-java qpdf poppler-utils fonts-comic-neue fonts-humor-sans fonts-dkg-handwriting dovecot-imapd openssl util-linux mount)
 fi

@@ -10,6 +10,8 @@ reader agrees on BORLANGE. A person knows the town; so does the lexicon. It is a
 - ``known``: is every word a word as spelt (Åsa, Malmö, Lindgren)? Then a reading that one reader made, and the
   other missed by a letter or a ring, has a second witness that is not a reader of ink. Compounds do not count
   here: Swedish compounds so freely that a misread name (PITEA: pi + tea) is one.
+- ``listed``: is a reading one of the names of a field's vocabulary as spelt (an interpreter's language: DARI,
+  which the dictionary lacks, though it knows DÄRI)? The form's definition names a field's vocabulary.
 
 The forms are the dictionary's stems with their affixes applied by hunspell's own ``unmunch`` (Debian's
 hunspell-tools): about 850,000. A worker keeps them as two sorted arrays of string hashes (14 MB), built on its first
@@ -19,10 +21,13 @@ lookup needs.
 
 from __future__ import annotations
 
+import gettext
 import itertools
+import json
 import re
 import subprocess
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -33,6 +38,8 @@ from pipeline.errors import PipelineError
 
 DICTIONARY = Path("/usr/share/hunspell/sv_SE.dic")  # Debian's hunspell-sv, installed by scripts/setup.sh
 UNMUNCH = "unmunch"  # Debian's hunspell-tools, the same
+LANGUAGES = Path("/usr/share/iso-codes/json/iso_639-3.json")  # Debian's iso-codes, the same, with its translations
+LOCALES = Path("/usr/share/locale")
 _WORD = re.compile(r"[^\W\d_]+")
 _MARKS = re.compile(r"[\u0300-\u036f]")
 # A compound's parts, at least this long: the head, and the tail (which may follow a linking s: kvarn-s-gatan).
@@ -187,3 +194,26 @@ def near_a_word(text: str, street: bool = False) -> bool:
                     if named and _has(forms, variant) and plain(variant) != bare:
                         return True
     return False
+
+
+@cache
+def _languages() -> frozenset[str]:
+    """Every living language's name (ISO 639-3), in Swedish where iso-codes translates it (arabiska, tigrinja), else
+    as the standard names it (Dari, Somali: Swedish uses the same names), case folded."""
+    try:
+        entries = json.loads(LANGUAGES.read_text(encoding="utf-8"))["639-3"]
+        swedish = gettext.translation("iso_639-3", localedir=LOCALES, languages=["sv"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise PipelineError(
+            f"The list of languages' names ({LANGUAGES.name}, in Swedish) cannot be read ({type(exc).__name__}).",
+            action="Install Debian's iso-codes (scripts/setup.sh does), then process the document again.",
+        ) from None
+    return frozenset(swedish.gettext(e["name"]).casefold() for e in entries if e.get("type") == "L")
+
+
+VOCABULARIES: dict[str, Callable[[], frozenset[str]]] = {"languages": _languages}
+
+
+def listed(text: str, vocabulary: str) -> bool:
+    """Whether ``text`` is one of ``vocabulary``'s names as spelt (marks and all), case aside."""
+    return " ".join(text.split()).casefold() in VOCABULARIES[vocabulary]()

@@ -32,6 +32,7 @@ from pipeline.scan.glyphs import INK, SPECK, Reading, read_digits, read_letters
 from pipeline.scan.lexicon import (
     STREET_ENDS_PLAIN,
     known,
+    listed,
     marks_doubtful,
     near_a_word,
     plain,
@@ -274,7 +275,9 @@ class Pass:
 #   without their marks (MALMO, where that is no word) or with marks of another alphabet (MÔLNDAL). Where the two
 #   differ and the line reader is sure, a reading of words stands against one of no words: the line reader's
 #   where tesseract's differing words are no words (NARTANA for MARIANA), as many words, letters and near (it drops
-#   letters at its surest: MOHAMMAD for MOHAMMADI). Two readings of different words (ANSA, ANTA for ANJA) go to a
+#   letters at its surest: MOHAMMAD for MOHAMMADI). Where the two differ in one letter and one reads words, the
+#   other not, the words stand, either reader's (JÖNKÖPING against TÖNKÖPING, ÄNGELHOLM against ÄNGELHOLN), unless
+#   the line reader is nearly certain of its no word. Two readings of different words (ANSA, ANTA for ANJA) go to a
 #   person. In an address, a street's name counts as a word where a word and a street's ending make it (ASP +
 #   GATAN); where that ending lost its dots (ASPVAGEN, KYRKOGRAND: no street's name ends so) they are put back
 #   before the vote, and where a form does not come before it, it stays doubtful (BJORKGRAND); a lone O closing
@@ -547,8 +550,10 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading
         reading = reading.model_copy(update={"value": tess or reading.value})
 
     def is_words(text: str) -> bool:
-        return known(text, street=street)
+        return known(text, street=street) or (fs.words is not None and listed(text, fs.words))
 
+    if fs.words and floor and _same_text(tess, read) and listed(tess, fs.words):
+        return _confirm(reading)  # a name the field's list holds as spelt: DARI, no lost dots of the word DÄRI
     spelt = letters is not None and letters.likely(tess, LETTERS_LIKELY)
     if spelt and floor and _same_text(tess, read) and _could_stand(tess, street, near=False):
         return _confirm(reading)  # three readers, one of them letter by letter, read the same letters
@@ -558,6 +563,8 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading
         return _confirm(reading) if sure or unsure_ok else _doubt(reading)
     if floor and _could_stand(tess, street) and is_words(tess) and _alike(tess, read, is_words):
         return _confirm(reading)
+    if floor and not street and (words := _one_letter_apart(tess, read, is_words, line.confidence)) is not None:
+        return RawField(value=words.upper() if tess.isupper() else words, source=Source.OCR, confidence=AGREED)
     if not sure:
         return _doubt(reading)
     for words in dict.fromkeys((_with_marks(tess, read), read)):  # with tesseract's marks where they make words
@@ -568,6 +575,30 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading
         # further: a misread name composes too freely (IPROTTSVÄGEN: ip + rott, against IDROTISVIGEN).
         return _confirm(reading)
     return _doubt(reading)
+
+
+ONE_APART_LETTERS = 4  # a shorter word is one letter from too many others (ALI and ALL, MY and NY)
+
+
+def _one_letter_apart(tess: str, read: str, is_words: Callable[[str], bool], line: float) -> str | None:
+    """Where the two readings differ in one letter and one is words, the other not, the reading of words (a name
+    or place the lexicon knows: tesseract's JÖNKÖPING against the line reader's TÖNKÖPING, the line reader's
+    ÄNGELHOLM against tesseract's ÄNGELHOLN). Not tesseract's words against the line reader nearly certain of its
+    letters (both read the name DARI, tesseract as the word DART), nor the line reader's where tesseract read a mark
+    of another alphabet there (NORDGRÉN, which the line reader cannot read), nor a short word. Not a street's name,
+    which composes too freely (see ``_text_vote``)."""
+    ours, theirs = _spaced(tess), _spaced(read)
+    if len(ours) != len(theirs):
+        return None
+    apart = [i for i, (a, b) in enumerate(zip(ours.casefold(), theirs.casefold(), strict=True)) if a != b]
+    if len(apart) != 1 or " " in (ours[apart[0]], theirs[apart[0]]) or is_words(ours) == is_words(theirs):
+        return None
+    word = theirs[: apart[0]].split(" ")[-1] + theirs[apart[0] :].split(" ")[0]
+    if len(word) < ONE_APART_LETTERS:
+        return None
+    if is_words(ours):
+        return ours if line < NEAR_SURE and _could_stand(ours) else None
+    return theirs if not _FOREIGN.search(ours[apart[0]]) and _could_stand(theirs) else None
 
 
 def _alike(tess: str, read: str, is_words: Callable[[str], bool]) -> bool:
