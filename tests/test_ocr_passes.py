@@ -513,6 +513,39 @@ def test_a_word_one_letter_from_the_other_readers_no_word_stands(
         assert voted.value == value and voted.confidence == zonal.AGREED
 
 
+@pytest.mark.parametrize(
+    ("field", "tesseract", "line", "value"),
+    [
+        ("efternamn", "ENGSTRÖN", R("ENGSTROM", LINE), "ENGSTRÖM"),
+        ("namnfortydligande", "ULRIKA ENGSTRÖN", R("ULRIKA ENGSTROM", LINE), "ULRIKA ENGSTRÖM"),
+        ("efternamn", "ÖKNAN", R("OHMAN", LINE), "ÖHMAN"),
+        ("efternamn", "ENGSTRÖN", R("ENGSTROM", zonal.LINE_SURE - 0.01), None),
+        ("efternamn", "ÖLSSON", R("OLSSON", LINE), "OLSSON"),
+        ("efternamn", "KÖRSBAN", R("KORSBAR", LINE), None),
+    ],
+    ids=[
+        "the-dots-the-line-reader-missed-on-a-word-tesseract-misread",
+        "in-one-word-of-two",
+        "two-letters-tesseract-misread",
+        "the-line-reader-not-sure",
+        "tesseracts-false-dots-where-the-line-readers-letters-are-a-word",
+        "the-dots-make-no-word-either",
+    ],
+)
+def test_the_line_readers_letters_take_tesseracts_dots_where_that_makes_words(
+    specs: dict[str, FormSpec], field: str, tesseract: str, line: glyphs.Reading, value: str | None
+) -> None:
+    """The line reader, sure, often misses dots that tesseract reads on a word it misreads elsewhere (M as N): where
+    neither reading is words and the line reader's letters with tesseract's marks on the same letters are, those
+    stand. Tesseract reads false dots too, so never where the line reader's own letters are words (OLSSON stands as
+    it read it), nor where the line reader is not sure, nor where the marks make no word either."""
+    voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.9), None, line)
+    if value is None:
+        assert voted.value == tesseract and voted.confidence == zonal.DISAGREE
+    else:
+        assert voted.value == value and voted.confidence == zonal.AGREED
+
+
 def test_languages_are_the_names_iso_codes_gives_them_in_swedish() -> None:
     """An interpreter's language is read against every living language's name, in Swedish where Debian's iso-codes
     translates it, else as ISO 639-3 names it: DARI is listed though the dictionary lacks it, and its near word DÄRI

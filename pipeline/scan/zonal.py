@@ -275,7 +275,8 @@ class Pass:
 #   without their marks (MALMO, where that is no word) or with marks of another alphabet (MÔLNDAL). Where the two
 #   differ and the line reader is sure, a reading of words stands against one of no words: the line reader's
 #   where tesseract's differing words are no words (NARTANA for MARIANA), as many words, letters and near (it drops
-#   letters at its surest: MOHAMMAD for MOHAMMADI). Where the two differ in one letter and one reads words, the
+#   letters at its surest: MOHAMMAD for MOHAMMADI), or its letters with the marks tesseract read on them where its
+#   own are no word (ENGSTROM, ENGSTRÖN: ENGSTRÖM). Where the two differ in one letter and one reads words, the
 #   other not, the words stand, either reader's (JÖNKÖPING against TÖNKÖPING, ÄNGELHOLM against ÄNGELHOLN), unless
 #   the line reader is nearly certain of its no word. Two readings of different words (ANSA, ANTA for ANJA) go to a
 #   person. In an address, a street's name counts as a word where a word and a street's ending make it (ASP +
@@ -567,7 +568,10 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading
         return RawField(value=words.upper() if tess.isupper() else words, source=Source.OCR, confidence=AGREED)
     if not sure:
         return _doubt(reading)
-    for words in dict.fromkeys((_with_marks(tess, read), read)):  # with tesseract's marks where they make words
+    candidates = [_with_marks(tess, read), read]  # with tesseract's marks where they make words
+    if not is_words(read):
+        candidates.append(_with_dots(tess, read))
+    for words in dict.fromkeys(candidates):
         if _could_stand(words, street) and is_words(words) and _near(tess, words, is_words, street):
             return RawField(value=words.upper() if tess.isupper() else words, source=Source.OCR, confidence=AGREED)
     if street and _could_stand(tess, street) and is_words(tess) and _near(read, tess, is_words, street, edits=1):
@@ -627,6 +631,20 @@ def _with_marks(tess: str, read: str) -> str:
     for a, b in zip(tess, read, strict=True):
         ring = a.casefold() == "å" and b.casefold() == "a"
         out.append((a.upper() if b.isupper() else a.lower()) if ring or _marked_alike(a, b) else b)
+    return "".join(out)
+
+
+def _with_dots(tess: str, read: str) -> str:
+    """The line reader's letters with every mark tesseract read on the same letters, dots over an O too: where the
+    line reader, sure, read letters that are no word and tesseract read the dots it missed on a word it misread
+    elsewhere (ENGSTROM and ENGSTRÖN, for ENGSTRÖM). Only where that makes words (see ``_text_vote``): tesseract's
+    false dots (SKÖLSTIGEN) make none, and where the line reader's letters are words already, they stand as read."""
+    if len(tess) != len(read):
+        return read
+    out = []
+    for a, b in zip(tess, read, strict=True):
+        dotted = plain(a) == b.casefold() != a.casefold()
+        out.append((a.upper() if b.isupper() else a.lower()) if dotted else b)
     return "".join(out)
 
 
