@@ -546,6 +546,44 @@ def test_the_line_readers_letters_take_tesseracts_dots_where_that_makes_words(
         assert voted.value == value and voted.confidence == zonal.AGREED
 
 
+@pytest.mark.parametrize(
+    ("tesseract", "once"),
+    [
+        ("TRÖOLLHÄTTAN", "TROLLHÄTTAN"),
+        ("THEOÖ ERIKSSON", "THEO ERIKSSON"),
+        ("NYLANDÉER", "NYLANDER"),
+        ("ÅSA", "ÅSA"),
+        ("LEO OLSSON", "LEO OLSSON"),
+        ("HÖÖK", "HÖÖK"),
+    ],
+)
+def test_a_letter_tesseract_read_twice_with_a_mark_and_without_is_read_once(tesseract: str, once: str) -> None:
+    """A speck over a letter makes tesseract read it twice, once with the mark (TRÖOLLHÄTTAN): the letter is read
+    once, without it. A letter written twice (HÖÖK, LEO OLSSON) is left alone."""
+    assert zonal._marked_once(tesseract) == once
+
+
+@pytest.mark.parametrize(
+    ("field", "tesseract", "line", "value"),
+    [
+        ("ort", "TRÖOLLHÄTTAN", R("TROLLHÄTTAN", LINE), "TROLLHÄTTAN"),
+        ("namnfortydligande", "BERTIL NYLANDÉER", R("BERTIL NYLANDER", LINE), "BERTIL NYLANDER"),
+        ("namnfortydligande", "BERTIL NYLANDÉER", R("BERTIL NYLANDÉR", LINE), None),
+    ],
+    ids=["the-line-reader-read-it-once", "in-a-name", "the-line-reader-read-the-mark"],
+)
+def test_a_letter_read_twice_stands_once_where_the_line_reader_read_it_so(
+    specs: dict[str, FormSpec], field: str, tesseract: str, line: glyphs.Reading, value: str | None
+) -> None:
+    """Tesseract's reading, its doubled letter read once, stands where the line reader read the same; where the line
+    reader read the mark (NYLANDÉR), the two differ and a person decides."""
+    voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.9), None, line)
+    if value is None:
+        assert voted.confidence == zonal.DISAGREE
+    else:
+        assert voted.value == value and voted.confidence == zonal.AGREED
+
+
 def test_languages_are_the_names_iso_codes_gives_them_in_swedish() -> None:
     """An interpreter's language is read against every living language's name, in Swedish where Debian's iso-codes
     translates it, else as ISO 639-3 names it: DARI is listed though the dictionary lacks it, and its near word DÄRI

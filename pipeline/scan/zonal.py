@@ -269,22 +269,23 @@ class Pass:
 # - tesseract, the line reader (PP-OCR: another network, trained on other data) and, for digits and a street's name,
 #   the per-character reader (one character at a time, trained on other hands than the fixtures write with);
 # - for text, the Swedish lexicon (``lexicon``), which reads no ink: what a word can be, not what was written;
-# - text (names, streets, places): tesseract's reading stands where the line reader read the same characters with
-#   the same spacing, sure of the line, or less sure where every word is a Swedish word as spelt. Where tesseract's
-#   words are words, the line reader (not sure) may have read them otherwise as it does: spaced otherwise (ANIT A),
-#   without their marks (MALMO, where that is no word) or with marks of another alphabet (MÔLNDAL). Where the two
-#   differ and the line reader is sure, a reading of words stands against one of no words: the line reader's
+# - text (names, streets, places), tesseract's letter read twice, with a mark and without (TRÖOLLHÄTTAN: a speck read
+#   as a mark of its own), read once first: tesseract's reading stands where the line reader read the same characters
+#   with the same spacing, sure of the line, or less sure where every word is a Swedish word as spelt. Where
+#   tesseract's words are words, the line reader (not sure) may have read them otherwise as it does: spaced otherwise
+#   (ANIT A), without their marks (MALMO, where that is no word) or with marks of another alphabet (MÔLNDAL). Where
+#   the two differ and the line reader is sure, a reading of words stands against one of no words: the line reader's
 #   where tesseract's differing words are no words (NARTANA for MARIANA), as many words, letters and near (it drops
-#   letters at its surest: MOHAMMAD for MOHAMMADI), or its letters with the marks tesseract read on them where its
-#   own are no word (ENGSTROM, ENGSTRÖN: ENGSTRÖM). Where the two differ in one letter and one reads words, the
-#   other not, the words stand, either reader's (JÖNKÖPING against TÖNKÖPING, ÄNGELHOLM against ÄNGELHOLN), unless
-#   the line reader is nearly certain of its no word. Two readings of different words (ANSA, ANTA for ANJA) go to a
-#   person. In an address, a street's name counts as a word where a word and a street's ending make it (ASP +
-#   GATAN); where that ending lost its dots (ASPVAGEN, KYRKOGRAND: no street's name ends so) they are put back
-#   before the vote, and where a form does not come before it, it stays doubtful (BJORKGRAND); a lone O closing
-#   an address is its number, 0. Where the two read a street's name alike and the line reader is unsure, or the
-#   name is one letter from another street's, the per-character reader spelling it is the witness that decides
-#   (``LETTERS_LIKELY``). The number is read apart, as digits (``_address``);
+#   letters at its surest: MOHAMMAD for MOHAMMADI), or its letters with the marks tesseract read on them where its own
+#   are no word (ENGSTROM, ENGSTRÖN: ENGSTRÖM). Where the two differ in one letter and one reads words, the other not,
+#   the words stand, either reader's (JÖNKÖPING against TÖNKÖPING, ÄNGELHOLM against ÄNGELHOLN), unless the line
+#   reader is nearly certain of its no word. Two readings of different words (ANSA, ANTA for ANJA) go to a person. In
+#   an address, a street's name counts as a word where a word and a street's ending make it (ASP + GATAN); where that
+#   ending lost its dots (ASPVAGEN, KYRKOGRAND: no street's name ends so) they are put back before the vote, and where
+#   a form does not come before it, it stays doubtful (BJORKGRAND); a lone O closing an address is its number, 0.
+#   Where the two read a street's name alike and the line reader is unsure, or the name is one letter from another
+#   street's, the per-character reader spelling it is the witness that decides (``LETTERS_LIKELY``). The number is
+#   read apart, as digits (``_address``);
 # - e-mail: tesseract's reading stands where the line reader, sure, read the same and the ink holds no point the
 #   reading lacks (``_points``: both readers miss a point as small as a speck); no lexicon knows addresses;
 # - digits: where one of the other two is sure and a reader of another kind read the same digits (tesseract's
@@ -543,7 +544,8 @@ def _vote(fs: FieldSpec, reading: RawField, glyphs: Reading | None, line: Readin
 
 def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading | None = None) -> RawField:
     """``letters``: the per-character reader's reading of the same ink, where it was asked (a street's name)."""
-    tess, read = str(reading.value or ""), clean(fs.type, line.text, fs.charset)[0]
+    tess, read = _marked_once(str(reading.value or "")), clean(fs.type, line.text, fs.charset)[0]
+    reading = reading.model_copy(update={"value": tess or reading.value})
     sure, floor = line.confidence >= LINE_SURE, line.confidence >= LINE_FLOOR
     street = fs.charset == "address"  # a street's name is a compound (asp + gatan) more often than a form
     if street:  # the dots of a street's ending, lost to the scan: ASPVAGEN is ASPVÄGEN
@@ -588,8 +590,8 @@ def _one_letter_apart(tess: str, read: str, is_words: Callable[[str], bool], lin
     """Where the two readings differ in one letter and one is words, the other not, the reading of words (a name
     or place the lexicon knows: tesseract's JÖNKÖPING against the line reader's TÖNKÖPING, the line reader's
     ÄNGELHOLM against tesseract's ÄNGELHOLN). Not tesseract's words against the line reader nearly certain of its
-    letters (both read the name DARI, tesseract as the word DART), nor the line reader's where tesseract read a mark
-    of another alphabet there (NORDGRÉN, which the line reader cannot read), nor a short word. Not a street's name,
+    letters (both read the name DARI, tesseract as the word DART), nor where either read a letter of another
+    alphabet there (NORDGRÉN, NYLANDÉR: the lexicon knows Swedish words), nor a short word. Not a street's name,
     which composes too freely (see ``_text_vote``)."""
     ours, theirs = _spaced(tess), _spaced(read)
     if len(ours) != len(theirs):
@@ -600,9 +602,11 @@ def _one_letter_apart(tess: str, read: str, is_words: Callable[[str], bool], lin
     word = theirs[: apart[0]].split(" ")[-1] + theirs[apart[0] :].split(" ")[0]
     if len(word) < ONE_APART_LETTERS:
         return None
+    if _FOREIGN.search(ours[apart[0]] + theirs[apart[0]]):
+        return None  # a letter of another alphabet: the Swedish lexicon is no witness of it
     if is_words(ours):
         return ours if line < NEAR_SURE and _could_stand(ours) else None
-    return theirs if not _FOREIGN.search(ours[apart[0]]) and _could_stand(theirs) else None
+    return theirs if _could_stand(theirs) else None
 
 
 def _alike(tess: str, read: str, is_words: Callable[[str], bool]) -> bool:
@@ -631,6 +635,21 @@ def _with_marks(tess: str, read: str) -> str:
     for a, b in zip(tess, read, strict=True):
         ring = a.casefold() == "å" and b.casefold() == "a"
         out.append((a.upper() if b.isupper() else a.lower()) if ring or _marked_alike(a, b) else b)
+    return "".join(out)
+
+
+def _marked_once(text: str) -> str:
+    """Tesseract's reading with a letter it read twice, with a mark and without (TRÖOLLHÄTTAN, CHRISTOÖFFER,
+    NYLANDÉER), read once, without: a speck over the letter is read as the mark of a letter of its own. The line
+    reader is still the witness that decides (a name that has such a pair is not read so by it)."""
+    out: list[str] = []
+    for char in text:
+        bare = char.casefold() == plain(char)
+        if out and plain(out[-1]) == plain(char) and (out[-1].casefold() == plain(out[-1])) != bare:
+            if bare:  # the letter without the mark came second: it stays
+                out[-1] = char
+            continue
+        out.append(char)
     return "".join(out)
 
 
