@@ -269,23 +269,23 @@ class Pass:
 # - tesseract, the line reader (PP-OCR: another network, trained on other data) and, for digits and a street's name,
 #   the per-character reader (one character at a time, trained on other hands than the fixtures write with);
 # - for text, the Swedish lexicon (``lexicon``), which reads no ink: what a word can be, not what was written;
-# - text (names, streets, places), tesseract's letter read twice, with a mark and without (TRÖOLLHÄTTAN: a speck read
-#   as a mark of its own), read once first: tesseract's reading stands where the line reader read the same characters
-#   with the same spacing, sure of the line, or less sure where every word is a Swedish word as spelt. Where
-#   tesseract's words are words, the line reader (not sure) may have read them otherwise as it does: spaced otherwise
-#   (ANIT A), without their marks (MALMO, where that is no word) or with marks of another alphabet (MÔLNDAL). Where
-#   the two differ and the line reader is sure, a reading of words stands against one of no words: the line reader's
-#   where tesseract's differing words are no words (NARTANA for MARIANA), as many words, letters and near (it drops
-#   letters at its surest: MOHAMMAD for MOHAMMADI), or its letters with the marks tesseract read on them where its own
-#   are no word (ENGSTROM, ENGSTRÖN: ENGSTRÖM). Where the two differ in one letter and one reads words, the other not,
-#   the words stand, either reader's (JÖNKÖPING against TÖNKÖPING, ÄNGELHOLM against ÄNGELHOLN), unless the line
-#   reader is nearly certain of its no word. Two readings of different words (ANSA, ANTA for ANJA) go to a person. In
-#   an address, a street's name counts as a word where a word and a street's ending make it (ASP + GATAN); where that
-#   ending lost its dots (ASPVAGEN, KYRKOGRAND: no street's name ends so) they are put back before the vote, and where
-#   a form does not come before it, it stays doubtful (BJORKGRAND); a lone O closing an address is its number, 0.
-#   Where the two read a street's name alike and the line reader is unsure, or the name is one letter from another
-#   street's, the per-character reader spelling it is the witness that decides (``LETTERS_LIKELY``). The number is
-#   read apart, as digits (``_address``);
+# - text (names, streets, places), in a name or place tesseract's letter read twice, with a mark and without
+#   (TRÖOLLHÄTTAN: a speck read as a mark of its own), read once first: tesseract's reading stands where the line
+#   reader read the same characters with the same spacing, sure of the line, or less sure where every word is a
+#   Swedish word as spelt. Where tesseract's words are words, the line reader (not sure) may have read them otherwise
+#   as it does: spaced otherwise (ANIT A), without their marks (MALMO, where that is no word) or with marks of another
+#   alphabet (MÔLNDAL). Where the two differ and the line reader is sure, a reading of words stands against one of no
+#   words: the line reader's where tesseract's differing words are no words (NARTANA for MARIANA), as many words,
+#   letters and near (it drops letters at its surest: MOHAMMAD for MOHAMMADI), or its letters with the marks tesseract
+#   read on them where its own are no word (ENGSTROM, ENGSTRÖN: ENGSTRÖM). Where the two differ in one letter and one
+#   reads words, the other not, the words stand, either reader's (JÖNKÖPING against TÖNKÖPING, ÄNGELHOLM against
+#   ÄNGELHOLN), unless the line reader is nearly certain of its no word. Two readings of different words (ANSA, ANTA
+#   for ANJA) go to a person. In an address, a street's name counts as a word where a word and a street's ending make
+#   it (ASP + GATAN); where that ending lost its dots (ASPVAGEN, KYRKOGRAND: no street's name ends so) they are put
+#   back before the vote, and where a form does not come before it, it stays doubtful (BJORKGRAND); a lone O closing
+#   an address is its number, 0. Where the two read a street's name alike and the line reader is unsure, or the name
+#   is one letter from another street's, the per-character reader spelling it is the witness that decides
+#   (``LETTERS_LIKELY``). The number is read apart, as digits (``_address``);
 # - e-mail: tesseract's reading stands where the line reader, sure, read the same and the ink holds no point the
 #   reading lacks (``_points``: both readers miss a point as small as a speck); no lexicon knows addresses;
 # - digits: where one of the other two is sure and a reader of another kind read the same digits (tesseract's
@@ -544,13 +544,14 @@ def _vote(fs: FieldSpec, reading: RawField, glyphs: Reading | None, line: Readin
 
 def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading | None = None) -> RawField:
     """``letters``: the per-character reader's reading of the same ink, where it was asked (a street's name)."""
-    tess, read = _marked_once(str(reading.value or "")), clean(fs.type, line.text, fs.charset)[0]
-    reading = reading.model_copy(update={"value": tess or reading.value})
+    tess, read = str(reading.value or ""), clean(fs.type, line.text, fs.charset)[0]
     sure, floor = line.confidence >= LINE_SURE, line.confidence >= LINE_FLOOR
     street = fs.charset == "address"  # a street's name is a compound (asp + gatan) more often than a form
-    if street:  # the dots of a street's ending, lost to the scan: ASPVAGEN is ASPVÄGEN
-        tess, read = with_street_marks(tess), with_street_marks(read)
-        reading = reading.model_copy(update={"value": tess or reading.value})
+    # A street's ending's dots lost to the scan (ASPVAGEN is ASPVÄGEN); elsewhere a letter tesseract read twice. Not
+    # in a street's name: a letter added counts as near there (``_near``), and once, the rest may compose a false
+    # word (STÖRTOÖRGET, for STORTORGET, is stör + torget).
+    tess, read = (with_street_marks(tess), with_street_marks(read)) if street else (_marked_once(tess), read)
+    reading = reading.model_copy(update={"value": tess or reading.value})
 
     def is_words(text: str) -> bool:
         return known(text, street=street) or (fs.words is not None and listed(text, fs.words))
