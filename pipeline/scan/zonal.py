@@ -269,7 +269,7 @@ class Pass:
 # - tesseract, the line reader (PP-OCR: another network, trained on other data) and, for digits and a street's name,
 #   the per-character reader (one character at a time, trained on other hands than the fixtures write with);
 # - for text, the Swedish lexicon (``lexicon``), which reads no ink: what a word can be, not what was written;
-# - text (names, streets, places), in a name or place tesseract's letter read twice, with a mark and without
+# - text (names, streets, places), in a name or place tesseract's letter read twice, with a Swedish mark and without
 #   (TRÖOLLHÄTTAN: a speck read as a mark of its own), read once first: tesseract's reading stands where the line
 #   reader read the same characters with the same spacing, sure of the line, or less sure where every word is a
 #   Swedish word as spelt. Where tesseract's words are words, the line reader (not sure) may have read them otherwise
@@ -640,13 +640,16 @@ def _with_marks(tess: str, read: str) -> str:
 
 
 def _marked_once(text: str) -> str:
-    """Tesseract's reading with a letter it read twice, with a mark and without (TRÖOLLHÄTTAN, CHRISTOÖFFER,
-    NYLANDÉER), read once, without: a speck over the letter is read as the mark of a letter of its own. The line
-    reader is still the witness that decides (a name that has such a pair is not read so by it)."""
+    """Tesseract's reading with a letter it read twice, with a Swedish mark and without (TRÖOLLHÄTTAN,
+    CHRISTOÖFFER), read once, without: a speck over the letter is read as the mark of a letter of its own. The line
+    reader is still the witness that decides, and a lost mark the lexicon knows stays doubtful (BJORN). Not a mark
+    of another alphabet: tesseract reads NGUYỄN as NGUYEÉN, and the line reader, which cannot read the mark, as
+    NGUYEN."""
     out: list[str] = []
     for char in text:
         bare = char.casefold() == plain(char)
-        if out and plain(out[-1]) == plain(char) and (out[-1].casefold() == plain(out[-1])) != bare:
+        foreign = _FOREIGN.search(char + (out[-1] if out else ""))
+        if out and not foreign and plain(out[-1]) == plain(char) and (out[-1].casefold() == plain(out[-1])) != bare:
             if bare:  # the letter without the mark came second: it stays
                 out[-1] = char
             continue
