@@ -465,6 +465,16 @@ def test_text_stands_only_where_witnesses_agree(
         assert voted.value == value and voted.confidence >= zonal.AGREED
 
 
+def _voted_as(specs: dict[str, FormSpec], field: str, tesseract: str, line: glyphs.Reading, value: str | None) -> None:
+    """Tesseract (0.9) and the line reader vote on ``field``: ``value`` confirmed, or (None) the field goes to a
+    person with tesseract's reading."""
+    voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.9), None, line)
+    if value is None:
+        assert voted.value == tesseract and voted.confidence == zonal.DISAGREE
+    else:
+        assert voted.value == value and voted.confidence == zonal.AGREED
+
+
 @pytest.mark.parametrize(
     ("field", "tesseract", "line", "value"),
     [
@@ -506,11 +516,7 @@ def test_a_word_one_letter_from_the_other_readers_no_word_stands(
     (J read as T, M as N). Not tesseract's words against the line reader nearly certain of its letters, nor the line
     reader's where tesseract read a mark of another alphabet it cannot read (NORDGRÉN); never two words, two no
     words, letters further apart, a word too short (one letter from too many), nor the line reader below its floor."""
-    voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.9), None, line)
-    if value is None:
-        assert voted.value == tesseract and voted.confidence == zonal.DISAGREE
-    else:
-        assert voted.value == value and voted.confidence == zonal.AGREED
+    _voted_as(specs, field, tesseract, line, value)
 
 
 @pytest.mark.parametrize(
@@ -539,11 +545,7 @@ def test_the_line_readers_letters_take_tesseracts_dots_where_that_makes_words(
     neither reading is words and the line reader's letters with tesseract's marks on the same letters are, those
     stand. Tesseract reads false dots too, so never where the line reader's own letters are words (OLSSON stands as
     it read it), nor where the line reader is not sure, nor where the marks make no word either."""
-    voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.9), None, line)
-    if value is None:
-        assert voted.value == tesseract and voted.confidence == zonal.DISAGREE
-    else:
-        assert voted.value == value and voted.confidence == zonal.AGREED
+    _voted_as(specs, field, tesseract, line, value)
 
 
 @pytest.mark.parametrize(
