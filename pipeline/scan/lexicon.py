@@ -1,7 +1,7 @@
 """Swedish words, names and places (Debian's hunspell-sv, every inflected form), as evidence about a reading.
 
 A scan in black and white or at a low resolution can lose the dots of Ä and Ö and the ring of Å, and then every
-reader agrees on BORLANGE. A person knows the town; so does the lexicon. It is asked three things:
+reader agrees on BORLANGE. A person knows the town; so does the lexicon. It is asked four things:
 - ``marks_doubtful``: is a word unknown as spelt, but known with other marks over its letters? BORLANGE (only
   Borlänge is known), LILLEMÖR (only Lillemor), STORVAGEN (a compound: stor + vägen). Then no agreement of readers
   is trusted.

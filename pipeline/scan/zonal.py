@@ -598,14 +598,17 @@ def _one_letter_apart(tess: str, read: str, is_words: Callable[[str], bool], lin
     if len(ours) != len(theirs):
         return None
     apart = [i for i, (a, b) in enumerate(zip(ours.casefold(), theirs.casefold(), strict=True)) if a != b]
-    if len(apart) != 1 or " " in (ours[apart[0]], theirs[apart[0]]) or is_words(ours) == is_words(theirs):
+    if len(apart) != 1 or " " in (ours[apart[0]], theirs[apart[0]]):
+        return None
+    mine = is_words(ours)
+    if mine == is_words(theirs):
         return None
     word = theirs[: apart[0]].split(" ")[-1] + theirs[apart[0] :].split(" ")[0]
     if len(word) < ONE_APART_LETTERS:
         return None
     if _FOREIGN.search(ours[apart[0]] + theirs[apart[0]]):
         return None  # a letter of another alphabet: the Swedish lexicon is no witness of it
-    if is_words(ours):
+    if mine:
         return ours if line < NEAR_SURE and _could_stand(ours) else None
     return theirs if _could_stand(theirs) else None
 
@@ -630,12 +633,15 @@ def _with_marks(tess: str, read: str) -> str:
     """The line reader's letters with the marks it cannot read as tesseract read them: a ring it missed (UMEA, where
     tesseract read UNEÅ), a mark of another alphabet (MÔLNDAL, where tesseract read NÖLNDAL). Not dots over an O
     it read without them: tesseract reads dots over an O that has none (SKÖLSTIGEN) too often."""
+    return _marks_taken(tess, read, lambda a, b: (a.casefold() == "å" and b.casefold() == "a") or _marked_alike(a, b))
+
+
+def _marks_taken(tess: str, read: str, take: Callable[[str, str], bool]) -> str:
+    """The line reader's letters, each with tesseract's letter at its place instead where ``take`` says so (in the
+    line reader's case); where the two read other counts of characters, the line reader's as read."""
     if len(tess) != len(read):
         return read
-    out = []
-    for a, b in zip(tess, read, strict=True):
-        ring = a.casefold() == "å" and b.casefold() == "a"
-        out.append((a.upper() if b.isupper() else a.lower()) if ring or _marked_alike(a, b) else b)
+    out = [(a.upper() if b.isupper() else a.lower()) if take(a, b) else b for a, b in zip(tess, read, strict=True)]
     return "".join(out)
 
 
@@ -662,13 +668,7 @@ def _with_dots(tess: str, read: str) -> str:
     line reader, sure, read letters that are no word and tesseract read the dots it missed on a word it misread
     elsewhere (ENGSTROM and ENGSTRÖN, for ENGSTRÖM). Only where that makes words (see ``_text_vote``): tesseract's
     false dots (SKÖLSTIGEN) make none, and where the line reader's letters are words already, they stand as read."""
-    if len(tess) != len(read):
-        return read
-    out = []
-    for a, b in zip(tess, read, strict=True):
-        dotted = plain(a) == b.casefold() != a.casefold()
-        out.append((a.upper() if b.isupper() else a.lower()) if dotted else b)
-    return "".join(out)
+    return _marks_taken(tess, read, lambda a, b: plain(a) == b.casefold() != a.casefold())
 
 
 def _marked_alike(ours: str, theirs: str) -> bool:
