@@ -152,8 +152,8 @@ class _Recording:
     taken: _Taken
     job: Job
     results: list[DocumentResult]
-    files: list[Path] = field(default_factory=list)  # records and crops written here: content and folder need an fsync
-    folders: list[Path] = field(default_factory=list)  # entries new in their folder, content already durable
+    files: list[Path] = field(default_factory=list)  # records, letters, crops: content and folder need an fsync
+    folders: list[Path] = field(default_factory=list)  # other folders with a new entry (a case's crop folder)
     saved: list[tuple[str | None, str]] = field(default_factory=list)  # per result: person key, the record's JSON
     outcome: Outcome = "recorded"
     reason: str | None = None
@@ -197,7 +197,7 @@ class Intake:
 
     def _finish_ready(self, window: deque[_Taken], move: bool, group_of: int = 1) -> Iterator[InputResult]:
         """Finish the window's head and every document finished behind it, in order, once the first ``group_of``
-        are finished. Documents read into records are recorded together: their records made durable side by side
+        are finished. Documents read into records are recorded together: their outputs made durable side by side
         (parallel fsyncs share one journal commit), then one durable commit for all of them. With several workers,
         an fsync and a commit per document made this process the bottleneck."""
         wait([t.future for t in itertools.islice(window, group_of) if t.future is not None])
@@ -391,18 +391,21 @@ class Intake:
         return self._record_many([(taken, results)], move)[0]
 
     def _record_many(self, items: list[tuple[_Taken, list[DocumentResult]]], move: bool) -> list[InputResult]:
-        """Records first, made durable together; then one durable commit of every case, document and ledger row;
-        only then the originals move on (a crash before a move leaves a final row: the next pass moves it on). A
-        failure outside the documents postpones them, each to be tried again alone."""
+        """Records, letters and crops first, made durable together (the workers wrote them without waiting on the
+        disk); then one durable commit of every case, document and ledger row; only then the originals move on (a
+        crash before a move leaves a final row: the next pass moves it on). A failure outside the documents
+        postpones them, each to be tried again alone."""
         done: dict[int, InputResult] = {}
         ready: list[_Recording] = []
         pending: dict[str, list[str]] = {}  # person key -> cases earlier in this group, for linking
+        rewritten: list[Path] = []  # a duplicate's letters: the worker wrote them again over the first copy's
         for taken, results in items:
             job = taken.item
             assert isinstance(job, Job)
             try:
                 if self.register.document(job.sha256) is not None:  # recorded meanwhile: an attachment of a mail
                     _discard(results)
+                    rewritten.extend(self.settings.outbox / letter for x in results for letter in x.letters)
                     done[id(taken)] = self._duplicate(taken, job.sha256, move)
                 else:
                     ready.append(self._write(taken, job, results, pending))
@@ -410,8 +413,8 @@ class Intake:
                 _discard(results)
                 done[id(taken)] = self._postpone(taken, exc)
         try:
-            files = [path for r in ready for path in r.files]
-            sync_together(files, [path.parent for r in ready for path in [*r.files, *r.folders]])
+            files = [*rewritten, *(path for r in ready for path in r.files)]
+            sync_together(files, [path.parent for path in files] + [folder for r in ready for folder in r.folders])
             with self.register.transaction(durable=True):
                 for r in ready:
                     self._commit(r)
@@ -439,8 +442,8 @@ class Intake:
             if changed:
                 outputs.discard(result.staged)
             summary = result.summary
-            path, unsynced = outputs.place_record(self.settings, summary, None if changed else result.staged, text)
-            (r.files if unsynced else r.folders).append(path)
+            r.files.append(outputs.place_record(self.settings, summary, None if changed else result.staged, text))
+            r.files.extend(self.settings.outbox / letter for letter in result.letters)  # the worker did not sync them
             r.saved.append((key, text))
             if key is not None:
                 mine.append((key, summary.case_id))

@@ -56,13 +56,11 @@ def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
         fsync_dir(path.parent)
 
 
-def write_synced(path: Path, data: bytes) -> None:
-    """A private file written and fsynced, but not renamed into place: for a file that is renamed into place later
-    (a record staged by a worker), where a partial file is never read."""
+def write_private(path: Path, data: bytes) -> None:
+    """A private file written, not fsynced: for a file that is renamed into place later (a record staged by a
+    worker) and fsynced there, where a partial file is never read."""
     with os.fdopen(_create(path), "wb") as fh:
         fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 def fsync_file(path: Path) -> None:

@@ -88,21 +88,18 @@ def write_record(settings: Settings, record: CaseRecord) -> Path:
     return path
 
 
-def place_record(
-    settings: Settings, record: CaseRecord | RecordSummary, staged: Path | None, text: str
-) -> tuple[Path, bool]:
-    """The record's file as the worker staged it (written and fsynced), renamed into place; or written here if it
-    cannot be renamed (another file system, a folder not made yet). Returns the path and whether its content still
-    needs an fsync; its folder always does (the rename)."""
+def place_record(settings: Settings, record: CaseRecord | RecordSummary, staged: Path | None, text: str) -> Path:
+    """The record's file as the worker staged it, renamed into place; or written here if it cannot be renamed
+    (another file system, a folder not made yet). Not fsynced: the caller syncs it and its folder (the rename)."""
     path = record_path(settings, record)
     if staged is not None:
         try:
             os.replace(staged, path)
-            return path, False
+            return path
         except OSError:
             discard(staged)
     atomic_write(path, text.encode(), sync=False)
-    return path, True
+    return path
 
 
 def discard(staged: Path | None) -> None:

@@ -18,7 +18,7 @@ from pipeline import mail, rules
 from pipeline.document import PdfDocument
 from pipeline.errors import NotSupportedError, UnknownFormError
 from pipeline.formspec import FieldType, FormSpec
-from pipeline.fsutil import atomic_write, write_synced
+from pipeline.fsutil import atomic_write, write_private
 from pipeline.letters import LetterContext, render_letter
 from pipeline.limits import Limits
 from pipeline.models import (
@@ -94,7 +94,7 @@ class DocumentResult:
     crops: dict[str, bytes] = field(default_factory=dict)  # PNG of each field that needs a person's eye
     manifest: list[ManifestPage] | None = None  # for the input's first document: what every page of the file is
     text: str = ""  # the record as JSON, as the worker wrote it
-    staged: Path | None = None  # that file, written and fsynced in the private temporary folder, to be renamed
+    staged: Path | None = None  # that file, written (not fsynced) in the private temporary folder, to be renamed
 
     @property
     def summary(self) -> RecordSummary:
@@ -262,18 +262,20 @@ def conclude(
     record.attachment_pages = attachments or []
     crops = crops or {}
     pngs = {name: crops[name]() for name, v in record.fields.items() if not v.accepted and name in crops}
-    letters = write_letters(job.outbox, record, render_letters(spec, record, model, on))
+    # Not fsynced here: the service makes them durable with the group's other outputs before its commit.
+    letters = write_letters(job.outbox, record, render_letters(spec, record, model, on), sync=False)
     text = record.to_json()
     return DocumentResult(record, letters, personnummer(spec, record), pngs, text=text, staged=stage(job, record, text))
 
 
 def stage(job: Job, record: CaseRecord, text: str) -> Path | None:
-    """The worker writes the record's file (fsynced) into the private temporary folder; the service renames it into
-    place once the case is known not to be a duplicate, so serialising and writing it is the worker's work."""
+    """The worker writes the record's file into the private temporary folder; the service renames it into place
+    once the case is known not to be a duplicate (and fsyncs it there), so serialising and writing it is the
+    worker's work."""
     if job.tmp_dir is None:
         return None
     path = job.tmp_dir / "records" / f"{record.case_id}.json"
-    write_synced(path, text.encode())
+    write_private(path, text.encode())
     return path
 
 
@@ -401,13 +403,14 @@ def _recipient(spec: FormSpec, model: BaseModel) -> dict[str, Any]:
     }
 
 
-def write_letters(outbox: Path, record: CaseRecord, letters: list[RenderedLetter]) -> list[str]:
-    """Letters are written by the worker that rendered them (their fsyncs then overlap across workers). The path
-    derives from the case id, so writing again after a crash replaces the same file: never a second letter."""
+def write_letters(outbox: Path, record: CaseRecord, letters: list[RenderedLetter], *, sync: bool = True) -> list[str]:
+    """Letters are written by the worker that rendered them, with ``sync=False``: a worker never waits on the disk;
+    the service fsyncs them with the other outputs of the documents it records together. The path derives from
+    the case id, so writing again after a crash replaces the same file: never a second letter."""
     written = []
     for letter in letters:
         relative = Path("letters") / record.received_at.date().isoformat() / f"{record.case_id}-{letter.kind.value}.pdf"
-        atomic_write(outbox / relative, letter.pdf)
+        atomic_write(outbox / relative, letter.pdf, sync=sync)
         now = dt.datetime.now(dt.UTC)
         record.letters.append(
             LetterRef(

@@ -145,6 +145,44 @@ def test_documents_recorded_together_are_committed_together_and_linked_to_each_o
     )
 
 
+def test_the_outputs_are_on_disk_before_the_commit_and_the_worker_never_waits_on_the_disk(
+    intake: Intake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker writes its letters and staged record without an fsync (so it goes on reading while the disk
+    works); the service fsyncs each file and its folder before the one durable commit that makes the row final."""
+    events: list[tuple[str, str]] = []
+    real_fsync, real_submit = os.fsync, intake.run.submit
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def submit(job: Job) -> Future[Read]:
+        events.append(("worker", "start"))
+        future = real_submit(job)
+        events.append(("worker", "end"))
+        return future
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(intake.run, "submit", submit)
+    claim_into_work(intake, NOTICE)
+    intake.register.db.set_trace_callback(lambda sql: events.append(("commit", sql)) if sql == "COMMIT" else None)
+    [result] = run_pass(intake)
+    intake.register.db.set_trace_callback(None)
+    assert result.outcome == "recorded" and result.letters
+    start, end = events.index(("worker", "start")), events.index(("worker", "end"))
+    assert [e for e in events[start:end] if e[0] == "fsync"] == [], "the worker made no fsync"
+    # The commit that makes the ledger row final is the last one (synchronous=FULL: the WAL is fsynced).
+    commit = max(i for i, e in enumerate(events) if e[0] == "commit")
+    synced = {path for kind, path in events[end:commit] if kind == "fsync"}
+    record = intake.settings.cases_dir / f"{result.cases[0]}.json"
+    letters = [intake.settings.outbox / letter for letter in result.letters]
+    for path in [record, *letters]:
+        assert str(path) in synced and str(path.parent) in synced, path.name
+    [row] = ledger(intake)
+    assert row["state"] == "done"
+
+
 def test_a_crash_after_the_commit_only_moves_the_file_on(intake: Intake) -> None:
     given = claim_into_work(intake, NOTICE)
     run_pass(intake)
