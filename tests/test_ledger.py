@@ -18,6 +18,7 @@ import pytest
 from faker import Faker
 
 from fixtures.generate import fake_application, fake_notice, fill_acroform
+from pipeline import conductor
 from pipeline.conductor import InputResult, Intake, read_claimed, read_input, transient_reason
 from pipeline.config import Settings
 from pipeline.errors import DocumentError, RefusedEntryError
@@ -181,6 +182,29 @@ def test_the_outputs_are_on_disk_before_the_commit_and_the_worker_never_waits_on
         assert str(path) in synced and str(path.parent) in synced, path.name
     [row] = ledger(intake)
     assert row["state"] == "done"
+
+
+@pytest.mark.parametrize(("budget", "read_ahead"), [(None, 10), (1, 3)])
+def test_the_window_reads_ahead_a_group_of_small_files_but_large_ones_only_as_far_as_keeps_the_workers_busy(
+    intake: Intake, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, budget: int | None, read_ahead: int
+) -> None:
+    """Small files: the group (here all ten) is read before the first is recorded, so they share one commit. Files
+    past the window's byte budget: one for each of the two workers and one more, then the first is recorded."""
+    if budget is not None:
+        monkeypatch.setattr(conductor, "WINDOW_BYTES", budget)
+    pulled: list[int] = []
+
+    def inputs() -> Iterator[Input]:
+        for n in range(10):
+            source = tmp_path / f"{n}.pdf"
+            source.write_bytes(NOTICE.read_bytes() + f"% copy {n}\n".encode())  # ten different contents
+            pulled.append(n)
+            yield claim_into_work(intake, source, source.name)
+
+    results = intake.handle_many(inputs(), move=True, channel="inbox")
+    first = next(results)
+    assert len(pulled) == read_ahead
+    assert [first.outcome, *(r.outcome for r in results)] == ["recorded"] * 10
 
 
 def test_a_crash_after_the_commit_only_moves_the_file_on(intake: Intake) -> None:
