@@ -185,15 +185,20 @@ class Intake:
         so a caller that stops yielding inputs (the service on SIGTERM) leaves only the window to finish."""
         window: deque[_Taken] = deque()
         seen: dict[str, str] = {}
+        held = 0  # input bytes in the window
         for given in inputs:
             taken = self._take(given, channel, seen, move)
             if isinstance(taken.item, Job):
                 taken.future = self.run.submit(taken.item)
+                held += len(taken.item.data)
             window.append(taken)
             if len(window) >= self.settings.workers * 3 + GROUP:
                 yield from self._finish_ready(window, move, GROUP)
-            elif len(window) > self.settings.workers and _held(window) >= WINDOW_BYTES:
+            elif len(window) > self.settings.workers and held >= WINDOW_BYTES:
                 yield from self._finish_ready(window, move)  # large files: read ahead only what keeps workers busy
+            else:
+                continue
+            held = sum(len(t.item.data) for t in window if isinstance(t.item, Job))
         while window:
             yield from self._finish_ready(window, move)
 
@@ -583,10 +588,6 @@ GROUP = 32
 # Bytes of input the window may hold (each read whole, with its job): a backlog of large scans is not read that far
 # ahead, only as far as keeps every worker busy.
 WINDOW_BYTES = 64 * 1024 * 1024
-
-
-def _held(window: Iterable[_Taken]) -> int:
-    return sum(len(t.item.data) for t in window if isinstance(t.item, Job))
 
 
 def _discard(results: list[DocumentResult]) -> None:
