@@ -316,8 +316,11 @@ class ProcessRunner:
     def __init__(
         self, workers: int, forms_dir: Path, memory_mb: int, cpu_seconds: int, wall_seconds: float = 300.0
     ) -> None:
-        # Set before the forkserver starts, so every worker inherits it before any OCR library is loaded.
+        # Set before the forkserver starts, so every worker inherits them before any OCR library is loaded: one
+        # thread per worker, as there is one worker per core. OpenBLAS (numpy's, for the glyph readers) would
+        # otherwise start a thread per core in every worker, which only spins when all the workers are busy.
         os.environ["OMP_THREAD_LIMIT"] = "1"
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
         ctx = multiprocessing.get_context("forkserver")
         assert isinstance(ctx, ForkServerContext)
         # The forkserver imports the heavy modules once; a replacement worker is a fork of it, ready in a moment.

@@ -161,24 +161,32 @@ def test_a_worker_that_dies_between_documents_is_replaced_and_the_next_document_
     assert max(runner.peak_rss_kb().values()) > 10_000  # a worker with its libraries loaded: tens of MB at least
 
 
-def test_workers_run_tesseract_single_threaded(settings: Settings) -> None:
-    """OMP_THREAD_LIMIT=1 reaches the workers even when the service was started without it."""
+def test_workers_run_single_threaded(settings: Settings) -> None:
+    """OMP_THREAD_LIMIT=1 (tesseract) and OPENBLAS_NUM_THREADS=1 (numpy) reach the workers even when the service
+    was started without them: a worker that has read a scan (tesseract, the line reader, the glyph readers) runs on
+    one thread."""
     script = (
         "import sys; from pathlib import Path; from pipeline.workers import ProcessRunner\n"
+        "from tests.test_workers import _job\n"
         "with ProcessRunner(1, Path(sys.argv[1]), 1024, 120) as run:\n"
-        "    env = Path(f'/proc/{run.pids()[0]}/environ').read_bytes().split(b'\\0')\n"
-        "    print(b'OMP_THREAD_LIMIT=1' in env)\n"
+        "    job = _job(Path(sys.argv[2]), Path(sys.argv[3]))\n"
+        "    run.result(run.submit(job), job)\n"
+        "    pid = run.pids()[0]\n"
+        "    env = Path(f'/proc/{pid}/environ').read_bytes().split(b'\\0')\n"
+        "    threads = len(list(Path(f'/proc/{pid}/task').iterdir()))\n"
+        "    print(b'OMP_THREAD_LIMIT=1' in env, b'OPENBLAS_NUM_THREADS=1' in env, threads)\n"
     )
-    clean = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
+    clean = {k: v for k, v in os.environ.items() if k not in ("OMP_THREAD_LIMIT", "OPENBLAS_NUM_THREADS")}
+    scan = FIXTURES / "scans" / "ansokan-samordning" / "application-complete-good.pdf"
     done = subprocess.run(
-        [sys.executable, "-c", script, str(settings.forms_dir)],
+        [sys.executable, "-c", script, str(settings.forms_dir), str(scan), str(settings.outbox)],
         cwd=ROOT,
         env=clean,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
-    assert done.stdout.strip() == "True", done.stderr
+    assert done.stdout.split() == ["True", "True", "1"], done.stderr
 
 
 def test_a_document_error_from_a_worker_keeps_its_reason_and_action(runner: ProcessRunner, settings: Settings) -> None:
