@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TypeVar
 
 from watchdog.events import (
     DirCreatedEvent,
@@ -57,6 +58,7 @@ from pipeline.stages import Input
 
 log = logging.getLogger("pipeline.watch")
 
+T = TypeVar("T")
 STAGING = ".pipeline-claimed"  # inside the inbox, hidden: claims on a file system other than the state folder's
 
 
@@ -167,42 +169,57 @@ class Inbox:
 
     def ready(self) -> list[tuple[Path, Sighting]]:
         """List the inbox; return the settled files, oldest sighting first."""
+        return list(self.settled())
+
+    def settled(self) -> Iterator[tuple[Path, Sighting]]:
+        """List the inbox and yield its settled files, oldest sighting first: those sighted before, then new ones
+        as the listing finds them, a few at a time (one commit for each few). So a large backlog starts flowing to
+        the workers while the rest of it is still being listed. A consumer may claim what it was given meanwhile."""
+        inbox = self.settings.inbox
+        known = sorted(self.seen.items(), key=lambda item: item[1].arrival)
+        with self.register.transaction():
+            earlier = [(inbox / relative, seen) for relative, seen in known if self._settled(inbox / relative, seen)]
+        yield from earlier
         present: set[str] = set()
-        ready = []
-        with self.register.transaction():  # one commit for the listing's sightings, not one for each file
-            for path in candidates(self.settings.inbox):
-                relative = path.relative_to(self.settings.inbox).as_posix()
-                present.add(relative)
-                seen = self.seen.get(relative)
-                if seen is None:
+        for chunk in _chunks(candidates(inbox), LIST_AT_ONCE):
+            found = []
+            with self.register.transaction():
+                for path in chunk:
+                    relative = path.relative_to(inbox).as_posix()
+                    present.add(relative)
+                    if relative in self.seen:  # sighted before: looked at above
+                        continue
                     seen = Sighting(*self.register.sight(_stored(relative), safe_name(path.name)))
                     self.seen[relative] = seen
-                if settled(path, seen, self.settings.settle_seconds):
-                    if not seen.settled:
-                        self.register.mark(seen.arrival, "settled")
-                        seen.settled = True
-                    ready.append((path, seen))
+                    if self._settled(path, seen):
+                        found.append((path, seen))
+            yield from found
+        with self.register.transaction():
             for relative in [r for r in self.seen if r not in present]:
                 self.register.forget(self.seen.pop(relative).arrival)
-        return sorted(ready, key=lambda item: item[1].arrival)
+
+    def _settled(self, path: Path, seen: Sighting) -> bool:
+        if not settled(path, seen, self.settings.settle_seconds):
+            return False
+        if not seen.settled:
+            self.register.mark(seen.arrival, "settled")
+            seen.settled = True
+        return True
 
     def claim(self, path: Path, seen: Sighting) -> Input | None:
         return next(self.claim_all([(path, seen)], lambda: False), None)
 
-    def claim_all(self, ready: list[tuple[Path, Sighting]], stopped: Callable[[], bool]) -> Iterator[Input]:
+    def claim_all(self, ready: Iterable[tuple[Path, Sighting]], stopped: Callable[[], bool]) -> Iterator[Input]:
         """Claim settled files a few at a time, until ``stopped``: the ledger first (one commit for the few), then
         each file's atomic rename into the work area (a rename moves a link or FIFO as the entry it is: nothing is
         opened or followed). A crash in between is recognised at restart (a claimed row whose file is still in the
         inbox waits again). A file someone else took first is simply gone. An inbox on another file system (a network
         share) cannot be renamed into the state folder: the file is claimed by a rename into the inbox's hidden
         staging folder instead, read from there, and copied (fsynced) on to the archive."""
-        for start in range(0, len(ready), CLAIM_AT_ONCE):
+        for few in _chunks(ready, CLAIM_AT_ONCE):
             if stopped():
                 return
-            chunk = [
-                (path, seen, f"{secrets.token_hex(8)}{path.suffix.lower()[:6]}")
-                for path, seen in ready[start : start + CLAIM_AT_ONCE]
-            ]
+            chunk = [(path, seen, f"{secrets.token_hex(8)}{path.suffix.lower()[:6]}") for path, seen in few]
             with self.register.transaction():
                 for _path, seen, work_name in chunk:
                     self.register.claim(seen.arrival, work_name)
@@ -230,6 +247,13 @@ class Inbox:
 
 GC_THRESHOLDS = (20_000, 20, 20)  # CPython's default is (700, 10, 10)
 CLAIM_AT_ONCE = 8  # files claimed per ledger commit; a stop waits for at most these to be finished
+LIST_AT_ONCE = 32  # new files sighted per ledger commit while the inbox is listed
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 def _stored(relative: str) -> str:
@@ -316,8 +340,8 @@ def watch(settings: Settings) -> None:
             while not stop:
                 try:
                     _drain(intake, itertools.takewhile(lambda _: not stop, unfinished(settings, intake.register)))
-                    ready = inbox.ready() if not stop else []
-                    _drain(intake, inbox.claim_all(ready, lambda: stop))
+                    if not stop:
+                        _drain(intake, inbox.claim_all(inbox.settled(), lambda: stop))
                     _wait(settings, inbox, intake.register, wake)
                 except Exception as exc:  # the register or a folder out of reach: the ledger says where to resume
                     log.warning("intake pass failed; trying again", extra={"code": type(exc).__name__})

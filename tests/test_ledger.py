@@ -18,7 +18,7 @@ import pytest
 from faker import Faker
 
 from fixtures.generate import fake_application, fake_notice, fill_acroform
-from pipeline import conductor
+from pipeline import conductor, watch
 from pipeline.conductor import InputResult, Intake, read_claimed, read_input, transient_reason
 from pipeline.config import Settings
 from pipeline.errors import DocumentError, RefusedEntryError
@@ -238,6 +238,26 @@ def test_a_crash_between_claim_and_rename_puts_the_file_back_to_waiting(intake: 
     assert claimed is not None
     [result] = list(intake.handle_many([claimed], move=True, channel="inbox"))
     assert result.outcome == "recorded" and intake.register.arrival(arrival)["state"] == "done"
+
+
+def test_a_large_backlog_flows_while_the_inbox_is_still_being_listed(intake: Intake) -> None:
+    """The first settled files are given out after one chunk of the listing, not after all of it; files sighted
+    in an earlier listing come first; every file is given once, oldest sighting first."""
+    inbox = Inbox(intake.settings.model_copy(update={"settle_seconds": 0.0}), intake.register)
+    (intake.settings.inbox / "zz-early.pdf").write_bytes(b"%PDF-1.7 early")
+    assert [p.name for p, _ in inbox.ready()] == ["zz-early.pdf"]  # sighted, settled, not claimed
+    for n in range(100):
+        (intake.settings.inbox / f"{n:03d}.pdf").write_bytes(b"%PDF-1.7 " + bytes([n]))
+    given = inbox.settled()
+    first = next(given)
+    assert first[0].name == "zz-early.pdf"
+    second = next(given)
+    rows = len(ledger(intake))
+    assert second[0].name == "000.pdf" and 1 < rows <= 1 + watch.LIST_AT_ONCE, rows
+    rest = [first, second, *given]
+    assert [p.name for p, _ in rest] == ["zz-early.pdf", *(f"{n:03d}.pdf" for n in range(100))]
+    assert [s.arrival for _, s in rest] == sorted(s.arrival for _, s in rest)
+    assert len(ledger(intake)) == 101 and {r["state"] for r in ledger(intake)} == {"settled"}
 
 
 def test_a_file_taken_away_before_it_is_claimed_leaves_no_row(intake: Intake) -> None:
