@@ -585,9 +585,10 @@ MAX_BACKOFF_SECONDS = 3600.0
 # workers busy, so the commit's fsyncs and statements are shared (a lone document is still finished at once).
 # Measured on a backlog of 7429s with 2 workers: 32 instead of 8 took about 0.25 ms per document off this process.
 GROUP = 32
-# Bytes of input the window may hold (each read whole, with its job): a backlog of large scans is not read that far
-# ahead, only as far as keeps every worker busy.
-WINDOW_BYTES = 64 * 1024 * 1024
+# Bytes of input the window may hold (each read whole, with its job). A group pays off for small documents (filled
+# 7429s, tens of KB); a backlog of scans (hundreds of KB each, over half a second of reading) is read ahead only
+# as far as keeps every worker busy, so it is not all in memory and a stop does not wait for dozens of scans.
+WINDOW_BYTES = 4 * 1024 * 1024
 
 
 def _discard(results: list[DocumentResult]) -> None:
