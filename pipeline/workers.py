@@ -3,17 +3,19 @@
 One process per core by default (setting ``workers``). Each keeps its form definitions, OCR engine, page templates and
 fonts loaded for its whole life: no process start per document. The service side has one thread per worker (a
 "slot") that hands its worker documents over a pipe, reads them one at a time, and waits for each answer no longer
-than the wall-clock limit. A small document is handed over while the one before is still being read, so the worker
-never waits for the slot between documents::
+than the wall-clock limit. Small documents are handed over while the one before is still being read, so the worker
+never waits for the slot between documents; and while more are waiting for it, a worker answers a few quick ones in
+one message, so its slot wakes once for several (each wake-up costs the service more than the answer itself). Which
+document a worker is reading is in memory both sides see, so a death is blamed on the right one::
 
     Intake ─submit(job)─▶ queue ─▶ slot thread i ─pipe─▶ worker process i    RLIMIT_AS; RLIMIT_CPU re-armed per document
                                     └ no answer within worker_wall_seconds: SIGKILL, a new worker, TimeLimitError
 
 A worker that dies (the CPU limit's SIGXCPU, a parser crashing, the system's out-of-memory killer) or overruns the
 wall clock is replaced by its slot; only the document it was reading is affected, and it is quarantined with the limit
-it hit in words a mailroom person can act on (the next one, not started, goes to the new worker). The other slots go
-on meanwhile. A death with no limit to blame is given one more try on a fresh worker first, so a document is not
-quarantined for something that happened to its worker.
+it hit in words a mailroom person can act on (the others it held, read but not yet answered or not started, go to the
+new worker). The other slots go on meanwhile. A death with no limit to blame is given one more try on a fresh worker
+first, so a document is not quarantined for something that happened to its worker.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import resource
 import select
 import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
@@ -37,6 +40,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
 from multiprocessing.reduction import ForkingPickler
+from multiprocessing.sharedctypes import SynchronizedArray
 from pathlib import Path
 from typing import Any
 
@@ -182,29 +186,47 @@ def _peak_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def _serve(conn: Connection, forms_dir: Path, memory_mb: int, cpu_seconds: int, log_level: int) -> None:
-    """A worker's life: ready, then one job at a time until the pipe closes. Each answer carries the worker's RSS
+def _serve(conn: Connection, progress: Any, forms_dir: Path, memory_mb: int, cpu_seconds: int, log_level: int) -> None:
+    """A worker's life: ready, then one job at a time until the pipe closes. Answers go back as lists: a quick
+    document's answer waits while another document is already waiting (at most ``BATCH``), so the slot reads
+    several at once. ``progress`` (shared with the slot) counts the documents started and finished, so a death is
+    blamed on the document being read, not on one whose answer was waiting. Each answer carries the worker's RSS
     high-water mark. After running out of memory the worker leaves, so a fresh one (clean heap) takes its place."""
     _init(forms_dir, memory_mb, cpu_seconds, log_level)
-    conn.send(("ready", os.getpid(), _peak_kb()))
+    conn.send([("ready", os.getpid(), _peak_kb())])
+    waiting = select.poll()
+    waiting.register(conn.fileno(), select.POLLIN)
+    answers: list[tuple[str, Any, int]] = []
     while True:
         try:
             job = conn.recv()
         except EOFError:
-            return
+            job = None
         if job is None:
+            if answers:
+                conn.send(answers)
             return
+        progress[STARTED] += 1
+        began = time.monotonic()
         try:
             answer: tuple[str, Any, int] = ("ok", _run(job), _peak_kb())
         except (DocumentError, OutsideDocumentError) as exc:
             exc.__cause__ = exc.__context__ = None  # the chain stays here: it may quote document content
             answer = ("error", exc, _peak_kb())
+        progress[FINISHED] += 1
+        answers.append(answer)
+        leaving = isinstance(answer[1], MemoryLimitError)
+        quick = time.monotonic() - began < BATCH_SECONDS
+        if quick and not leaving and len(answers) < BATCH and waiting.poll(0):
+            continue  # the next document is here: read it, answer both together
         try:
-            conn.send(answer)
+            conn.send(answers)
         except MemoryError:
-            conn.send(("error", MemoryLimitError("The result of the document needed more memory than allowed."), 0))
+            error = MemoryLimitError("The result of the document needed more memory than allowed.")
+            conn.send([*answers[:-1], ("error", error, 0)])
             return
-        if isinstance(answer[1], MemoryLimitError):
+        answers = []
+        if leaving:
             return
 
 
@@ -225,13 +247,17 @@ class _Worker:
         self.conn, child = ctx.Pipe()
         self._answers = select.poll()  # kept: Connection.poll builds a selector for every call
         self._answers.register(self.conn.fileno(), select.POLLIN)
-        self.process = ctx.Process(target=_serve, args=(child, *args), daemon=True, name="pipeline-worker")
+        self._received: deque[tuple[str, Any, int]] = deque()  # answers read from the pipe, not yet taken
+        self.answered = 0
+        self.progress: SynchronizedArray[int] = ctx.RawArray("q", 2)
+        target, name = _serve, "pipeline-worker"
+        self.process = ctx.Process(target=target, args=(child, self.progress, *args), daemon=True, name=name)
         self.process.start()
         child.close()
         try:
             ready = self.conn.poll(START_SECONDS)
             if ready:
-                _, self.pid, self.peak_kb = self.conn.recv()
+                [(_, self.pid, self.peak_kb)] = self.conn.recv()
         except (EOFError, OSError):
             ready = False
         if not ready:
@@ -246,16 +272,25 @@ class _Worker:
 
     def answer(self, wall_seconds: float) -> tuple[str, Any]:
         """The answer to the oldest job handed over, waited for at most ``wall_seconds``."""
-        try:
-            if not self._answers.poll(math.ceil(wall_seconds * 1000)):  # readable, or the worker hung up
-                self.stop(kill=True)
-                raise _Stopped(self.process.exitcode, overran=True)
-            kind, payload, peak = self.conn.recv()
-        except (EOFError, OSError) as exc:
-            self.stop(kill=False)
-            raise _Stopped(self.process.exitcode) from exc
+        if not self._received:
+            try:
+                if not self._answers.poll(math.ceil(wall_seconds * 1000)):  # readable, or the worker hung up
+                    self.stop(kill=True)
+                    raise _Stopped(self.process.exitcode, overran=True)
+                self._received.extend(self.conn.recv())
+            except (EOFError, OSError) as exc:
+                self.stop(kill=False)
+                raise _Stopped(self.process.exitcode) from exc
+        kind, payload, peak = self._received.popleft()
+        self.answered += 1
         self.peak_kb = max(self.peak_kb, peak)
         return kind, payload
+
+    def reading(self) -> int | None:
+        """Once the worker is stopped: which of the jobs not yet answered it was reading (0: the oldest), or None
+        if it was between documents (its answers to the ones it finished, if any, never came)."""
+        started, finished = self.progress[STARTED], self.progress[FINISHED]
+        return started - self.answered - 1 if started > finished else None
 
     def stop(self, kill: bool) -> None:
         if kill and self.process.is_alive():
@@ -290,11 +325,12 @@ def _death_error(exitcode: int | None, memory_mb: int, cpu_seconds: int, last: b
 @dataclass
 class _Sent:
     """A document handed to a worker: its job, its future, and the job pickled once (sent again to a new worker
-    if its worker stops before starting it)."""
+    if its worker stops before answering it); ``deaths``: workers that died reading it."""
 
     job: Job
     future: Future[Read]
     data: bytes
+    deaths: int = 0
 
 
 def _fail(entries: Iterable[_Sent], exc: BaseException) -> None:
@@ -303,10 +339,16 @@ def _fail(entries: Iterable[_Sent], exc: BaseException) -> None:
             entry.future.set_exception(exc)
 
 
-AHEAD = 2  # documents in a worker's hands at once: the one it reads and the next, waiting in its pipe
-# Only a document this small is handed over ahead: it fits the pipe's buffer, so handing it over never blocks while
-# the worker is busy (a scan of several MB would wait for the worker, which may wait for its answer to be read).
-AHEAD_BYTES = 64 * 1024
+# Answers a worker may hold back while more documents wait for it, and only of documents read this quickly: a
+# backlog of filled 7429s (about 10 ms each) wakes each slot once per four, a scan's answer is never held.
+BATCH = 4
+BATCH_SECONDS = 0.05
+STARTED, FINISHED = 0, 1  # the counters in a worker's ``progress``
+AHEAD = BATCH + 1  # documents in a worker's hands at once: the one it reads and those waiting in its pipe
+# What waits in the pipe stays under this many bytes: it fits the pipe's buffer, so handing a document over never
+# blocks while the worker is busy (a scan of several MB would wait for the worker, which may wait for its answer to
+# be read). A filled 7429 is about 25 KB.
+AHEAD_BYTES = 128 * 1024
 
 
 class ProcessRunner:
@@ -385,7 +427,7 @@ class ProcessRunner:
                     job, future = item
                     if future.set_running_or_notify_cancel():
                         entry = _Sent(job, future, bytes(ForkingPickler.dumps(job)))
-                        if sent and len(entry.data) > AHEAD_BYTES:
+                        if sent and sum(len(e.data) for e in sent) - len(sent[0].data) + len(entry.data) > AHEAD_BYTES:
                             held = entry  # could fill the pipe while the worker is busy writing its answer
                         else:
                             self._send_or_fail(index, [entry], sent)
@@ -443,36 +485,43 @@ class ProcessRunner:
             sent.clear()
 
     def _read(self, index: int, entry: _Sent, sent: deque[_Sent]) -> Read:
-        """The answer for ``entry`` from slot ``index``'s worker, replacing the worker when it stops. Documents
-        handed over behind it (``sent``) were not started: a new worker is given them again, in order."""
-        document_id = f"{entry.job.sha256[:12]}-0"
-        for attempt in (1, 2):
+        """The answer for ``entry`` from slot ``index``'s worker, replacing the worker when it stops. What it held
+        and had not answered (``entry`` and ``sent``, in order: read but not answered yet, or not started) goes to a
+        new worker again, except the document it was reading when it stopped, if that one is to blame."""
+        while True:
             worker = self._workers[index]
             assert worker is not None
             try:
                 kind, payload = worker.answer(self._wall_seconds)
             except _Stopped as stopped:
+                held = [entry, *sent]
+                reading = worker.reading()
+                culprit = held[reading] if reading is not None and reading < len(held) else entry
+                culprit.deaths += 1
                 error: DocumentError | None
                 if stopped.overran:
                     error = TimeLimitError(
                         f"Reading the document took longer than allowed ({self._wall_seconds:g} s) and was stopped."
                     )
                 else:
-                    error = _death_error(stopped.exitcode, self._memory_mb, self._cpu_seconds, last=attempt == 2)
+                    last = culprit.deaths >= 2
+                    error = _death_error(stopped.exitcode, self._memory_mb, self._cpu_seconds, last=last)
                 why = "time_limit" if stopped.overran else f"exit {stopped.exitcode}"
-                self._replace(index, document_id, why, [*([] if error is not None else [entry]), *sent], sent)
-                if error is not None:
+                again = [e for e in held if e is not culprit or error is None]
+                self._replace(index, f"{culprit.job.sha256[:12]}-0", why, again, sent)
+                if error is not None and culprit is entry:
                     raise error from None
+                if error is not None:
+                    culprit.future.set_exception(error)
                 sent.popleft()  # ``entry`` again, answered next
                 continue
             self._note_peak(worker)
             if kind == "error":
                 if isinstance(payload, MemoryLimitError):  # the worker leaves after this; start afresh
-                    self._replace(index, document_id, "memory_limit", list(sent), sent)
+                    self._replace(index, f"{entry.job.sha256[:12]}-0", "memory_limit", list(sent), sent)
                 raise payload
             read: Read = payload
             return read
-        raise AssertionError("unreachable")
 
     def _note_peak(self, worker: _Worker) -> None:
         with self._lock:

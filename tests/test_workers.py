@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import replace
@@ -27,7 +28,7 @@ from pipeline.formspec import FormSpec
 from pipeline.models import CaseRecord, Provenance, RecordSummary
 from pipeline.stages import DocumentResult, Job
 from pipeline.validate import DEFAULT_THRESHOLDS
-from pipeline.workers import ProcessRunner, TimeLimitError
+from pipeline.workers import FINISHED, STARTED, ProcessRunner, TimeLimitError
 from tests.conftest import FIXTURES, ROOT
 from tests.test_watch import wait_for
 
@@ -159,6 +160,59 @@ def test_a_worker_that_dies_between_documents_is_replaced_and_the_next_document_
     [after] = runner.pids()
     assert after != before and runner.replaced == 1
     assert max(runner.peak_rss_kb().values()) > 10_000  # a worker with its libraries loaded: tens of MB at least
+
+
+def _stop_mid_backlog(runner: ProcessRunner, pid: int, sig: signal.Signals) -> tuple[int, int]:
+    """Stop the worker while it reads a document with the answers to documents it read before still held back
+    (more were waiting for it); the counts of documents it had started and finished, read once it is stopped."""
+    worker = runner._workers[0]
+    assert worker is not None
+    end = time.monotonic() + 120
+    while time.monotonic() < end:
+        started, finished = worker.progress[STARTED], worker.progress[FINISHED]
+        if started > finished > worker.answered + 1:
+            os.kill(pid, signal.SIGSTOP)
+            while Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T":
+                time.sleep(0.001)
+            started, finished = worker.progress[STARTED], worker.progress[FINISHED]
+            if started > finished:  # not caught between two documents
+                if sig != signal.SIGSTOP:
+                    os.kill(pid, sig)
+                return started, finished
+            os.kill(pid, signal.SIGCONT)
+        time.sleep(0.001)
+    raise AssertionError("the worker never held back an answer while reading the next document")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGSTOP, signal.SIGKILL], ids=["hung", "killed"])
+def test_a_worker_stopped_while_holding_answers_back_is_blamed_only_for_the_document_it_was_reading(
+    runner: ProcessRunner, settings: Settings, sig: signal.Signals
+) -> None:
+    """A worker answers quick documents a few at a time while more wait for it. Stopped in the middle of a backlog,
+    it is blamed for the document it was reading, not the oldest unanswered one: a hung worker (SIGSTOP, so the
+    wall clock runs out) for that document alone; a killed one (SIGKILL, no limit to blame) not at all, the document
+    tried again. The documents it had read but not answered, and those it had not started, are read by the new
+    worker, in order."""
+    jobs = [_job(path, settings.outbox) for path in NOTICES * 4]
+    [pid] = runner.pids()
+    futures = [runner.submit(job) for job in jobs]
+    started, finished = _stop_mid_backlog(runner, pid, sig)
+    outcomes = []
+    for future, job in zip(futures, jobs, strict=True):
+        try:
+            [result] = runner.result(future, job)
+            outcomes.append(result.record.status.value)
+        except TimeLimitError:
+            outcomes.append("time_limit")
+    culprit = started - 1
+    if sig == signal.SIGSTOP:
+        assert outcomes == ["recorded"] * culprit + ["time_limit"] + ["recorded"] * (len(jobs) - culprit - 1)
+    else:
+        assert outcomes == ["recorded"] * len(jobs)
+    assert runner.replaced == 1 and runner.pids() != [pid]
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # the stopped worker was killed, not left behind
+    assert 0 < finished < culprit + 1 <= len(jobs)
 
 
 def test_workers_run_single_threaded(settings: Settings) -> None:
