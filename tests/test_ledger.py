@@ -21,7 +21,7 @@ from fixtures.generate import fake_application, fake_notice, fill_acroform
 from pipeline import conductor, watch
 from pipeline.conductor import InputResult, Intake, read_claimed, read_input, transient_reason
 from pipeline.config import Settings
-from pipeline.errors import DocumentError, RefusedEntryError
+from pipeline.errors import DocumentError, LimitExceededError, RefusedEntryError
 from pipeline.formspec import FormSpec
 from pipeline.register import Register
 from pipeline.service import prepare
@@ -366,6 +366,29 @@ def test_read_claimed_refuses_what_is_not_a_plain_file(tmp_path: Path, make: obj
 def test_read_claimed_refuses_a_device_without_opening_it() -> None:
     with pytest.raises(RefusedEntryError, match="device"):
         read_claimed(Path("/dev/null"), 10**8)
+
+
+def test_read_claimed_reads_the_whole_file_up_to_the_limit_even_one_that_grew_after_it_was_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file is read as long as fstat says, then on to the limit: bytes written after the fstat are read too (or
+    refused, past the limit), never cut off at the size seen first."""
+    path = tmp_path / "claimed.pdf"
+    data = os.urandom(3000)
+    path.write_bytes(data)
+    assert read_claimed(path, 3000) == data
+    with pytest.raises(LimitExceededError, match="at most 2999"):
+        read_claimed(path, 2999)
+    real_fstat = os.fstat
+
+    def earlier(fd: int) -> os.stat_result:  # the size as it was before the writer's last 2,000 bytes
+        st = real_fstat(fd)
+        return os.stat_result((*st[:6], 1000, *st[7:]))
+
+    monkeypatch.setattr(os, "fstat", earlier)
+    assert read_claimed(path, 5000) == data
+    with pytest.raises(LimitExceededError, match="grew past 2500 bytes"):
+        read_claimed(path, 2500)
 
 
 def test_the_inbox_may_not_lie_inside_the_state_folder(tmp_path: Path) -> None:
