@@ -216,7 +216,7 @@ class Inbox:
         inbox waits again). A file someone else took first is simply gone. An inbox on another file system (a network
         share) cannot be renamed into the state folder: the file is claimed by a rename into the inbox's hidden
         staging folder instead, read from there, and copied (fsynced) on to the archive."""
-        for few in _chunks(ready, CLAIM_AT_ONCE):
+        for few in _claims(ready):
             if stopped():
                 return
             chunk = [(path, seen, f"{secrets.token_hex(8)}{path.suffix.lower()[:6]}") for path, seen in few]
@@ -246,13 +246,29 @@ class Inbox:
 
 
 GC_THRESHOLDS = (20_000, 20, 20)  # CPython's default is (700, 10, 10)
-CLAIM_AT_ONCE = 8  # files claimed per ledger commit; a stop waits for at most these to be finished
+# Files claimed per ledger commit: up to 32, and no more once they hold 1 MB. A stop waits for the claimed ones to
+# be finished: a few scans, or a few dozen filled 7429s (each commit writes the ledger's pages to its log again).
+CLAIM_AT_ONCE = 32
+CLAIM_BYTES = 1024 * 1024
 LIST_AT_ONCE = 32  # new files sighted per ledger commit while the inbox is listed
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _claims(ready: Iterable[tuple[Path, Sighting]]) -> Iterator[list[tuple[Path, Sighting]]]:
+    chunk: list[tuple[Path, Sighting]] = []
+    size = 0
+    for item in ready:
+        chunk.append(item)
+        size += max(item[1].size, 0)
+        if len(chunk) == CLAIM_AT_ONCE or size >= CLAIM_BYTES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
         yield chunk
 
 

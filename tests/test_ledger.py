@@ -240,6 +240,25 @@ def test_a_crash_between_claim_and_rename_puts_the_file_back_to_waiting(intake: 
     assert result.outcome == "recorded" and intake.register.arrival(arrival)["state"] == "done"
 
 
+@pytest.mark.parametrize(("count", "size", "first_claim"), [(40, 1024, 32), (10, 400 * 1024, 3)])
+def test_files_are_claimed_a_few_dozen_at_a_time_but_no_more_than_a_megabyte(
+    intake: Intake, count: int, size: int, first_claim: int
+) -> None:
+    """One ledger commit claims up to 32 small files; large ones (scans) only until they hold 1 MB, so a stop does
+    not wait for a dozen scans to be read. Every file is claimed once, in order."""
+    inbox = Inbox(intake.settings.model_copy(update={"settle_seconds": 0.0}), intake.register)
+    for n in range(count):
+        (intake.settings.inbox / f"{n:03d}.pdf").write_bytes(b"%PDF-1.7 " + bytes([n]) * size)
+    claimed = inbox.claim_all(inbox.settled(), lambda: False)
+    first = next(claimed)
+    assert first.path.parent == intake.settings.work_dir
+    assert len(list(intake.settings.inbox.glob("*.pdf"))) == count - first_claim
+    assert sum(r["state"] == "claimed" for r in ledger(intake)) == first_claim
+    rest = [first, *claimed]
+    assert [i.name for i in rest] == [f"{n:03d}.pdf" for n in range(count)]
+    assert not list(intake.settings.inbox.glob("*.pdf"))
+
+
 def test_a_large_backlog_flows_while_the_inbox_is_still_being_listed(intake: Intake) -> None:
     """The first settled files are given out after one chunk of the listing, not after all of it; files sighted
     in an earlier listing come first; every file is given once, oldest sighting first."""
