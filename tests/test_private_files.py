@@ -19,7 +19,7 @@ from pipeline import stages
 from pipeline.conductor import read_input
 from pipeline.config import Settings
 from pipeline.formspec import FormSpec
-from pipeline.fsutil import fresh_tmp
+from pipeline.fsutil import fresh_tmp, sync_together
 from pipeline.limits import Limits
 from pipeline.models import Provenance
 from pipeline.scan.ocr import Word
@@ -212,3 +212,30 @@ def test_a_run_leaves_only_private_files_and_nothing_in_the_shared_temporary_fol
     assert not [p for p in settings.tmp_dir.rglob("*") if p.is_file()], "temporary files are removed after use"
     for path in [*settings.state_dir.rglob("*"), *settings.outbox.rglob("*")]:
         assert _mode(path) == (0o700 if path.is_dir() else 0o600), (path, oct(_mode(path)))
+
+
+@pytest.mark.parametrize("count", [1, 2, 7, 8, 9, 30])
+def test_sync_together_fsyncs_every_file_once_and_then_every_folder_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    """Files shared out among the fsync threads: none left out, none twice (a path given twice is one file), and
+    the folders (their renames) only once every file's content is on disk."""
+    folders = [tmp_path / f"f{n}" for n in range(3)]
+    files = []
+    for n in range(count):
+        folders[n % 3].mkdir(exist_ok=True)
+        path = folders[n % 3] / f"{n}.json"
+        path.write_bytes(b"{}")
+        files.append(path)
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    used = sorted({p.parent for p in files})
+    sync_together([*files, files[0]], [p.parent for p in files])
+    assert sorted(synced[:count]) == sorted(map(str, files))
+    assert sorted(synced[count:]) == sorted(map(str, used))
