@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
 from multiprocessing.reduction import ForkingPickler
-from multiprocessing.sharedctypes import SynchronizedArray
 from pathlib import Path
 from typing import Any
 
@@ -249,9 +248,10 @@ class _Worker:
         self._answers.register(self.conn.fileno(), select.POLLIN)
         self._received: deque[tuple[str, Any, int]] = deque()  # answers read from the pipe, not yet taken
         self.answered = 0
-        self.progress: SynchronizedArray[int] = ctx.RawArray("q", 2)
-        target, name = _serve, "pipeline-worker"
-        self.process = ctx.Process(target=target, args=(child, self.progress, *args), daemon=True, name=name)
+        self.progress = ctx.RawArray("q", 2)  # documents started, finished: counters in memory both sides see
+        self.process = ctx.Process(
+            target=_serve, args=(child, self.progress, *args), daemon=True, name="pipeline-worker"
+        )
         self.process.start()
         child.close()
         try:
