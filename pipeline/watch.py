@@ -23,6 +23,7 @@ import errno
 import gc
 import itertools
 import logging
+import math
 import os
 import secrets
 import select
@@ -177,9 +178,10 @@ class Inbox:
         the workers while the rest of it is still being listed. A consumer may claim what it was given meanwhile."""
         inbox = self.settings.inbox
         known = sorted(self.seen.items(), key=lambda item: item[1].arrival)
-        with self.register.transaction():
-            earlier = [(inbox / relative, seen) for relative, seen in known if self._settled(inbox / relative, seen)]
-        yield from earlier
+        if known:  # no write lock for nothing: most passes of a quiet inbox know no file
+            with self.register.transaction():
+                known = [(r, seen) for r, seen in known if self._settled(inbox / r, seen)]
+            yield from ((inbox / relative, seen) for relative, seen in known)
         present: set[str] = set()
         for chunk in _chunks(candidates(inbox), LIST_AT_ONCE):
             found = []
@@ -194,9 +196,11 @@ class Inbox:
                     if self._settled(path, seen):
                         found.append((path, seen))
             yield from found
-        with self.register.transaction():
-            for relative in [r for r in self.seen if r not in present]:
-                self.register.forget(self.seen.pop(relative).arrival)
+        gone = [r for r in self.seen if r not in present]
+        if gone:
+            with self.register.transaction():
+                for relative in gone:
+                    self.register.forget(self.seen.pop(relative).arrival)
 
     def _settled(self, path: Path, seen: Sighting) -> bool:
         if not settled(path, seen, self.settings.settle_seconds):
@@ -216,7 +220,7 @@ class Inbox:
         inbox waits again). A file someone else took first is simply gone. An inbox on another file system (a network
         share) cannot be renamed into the state folder: the file is claimed by a rename into the inbox's hidden
         staging folder instead, read from there, and copied (fsynced) on to the archive."""
-        for few in _claims(ready):
+        for few in _chunks(ready, CLAIM_AT_ONCE, lambda item: max(item[1].size, 0), CLAIM_BYTES):
             if stopped():
                 return
             chunk = [(path, seen, f"{secrets.token_hex(8)}{path.suffix.lower()[:6]}") for path, seen in few]
@@ -253,21 +257,18 @@ CLAIM_BYTES = 1024 * 1024
 LIST_AT_ONCE = 32  # new files sighted per ledger commit while the inbox is listed
 
 
-def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    iterator = iter(items)
-    while chunk := list(itertools.islice(iterator, size)):
-        yield chunk
-
-
-def _claims(ready: Iterable[tuple[Path, Sighting]]) -> Iterator[list[tuple[Path, Sighting]]]:
-    chunk: list[tuple[Path, Sighting]] = []
-    size = 0
-    for item in ready:
+def _chunks(
+    items: Iterable[T], size: int, weight: Callable[[T], int] = lambda _: 0, budget: float = math.inf
+) -> Iterator[list[T]]:
+    """Lists of ``size`` items, or fewer once their ``weight`` reaches ``budget``; taken lazily from ``items``."""
+    chunk: list[T] = []
+    total = 0
+    for item in items:
         chunk.append(item)
-        size += max(item[1].size, 0)
-        if len(chunk) == CLAIM_AT_ONCE or size >= CLAIM_BYTES:
+        total += weight(item)
+        if len(chunk) == size or total >= budget:
             yield chunk
-            chunk, size = [], 0
+            chunk, total = [], 0
     if chunk:
         yield chunk
 
