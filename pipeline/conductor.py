@@ -23,7 +23,7 @@ import sqlite3
 import stat
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Future, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -192,25 +192,39 @@ class Intake:
                 taken.future = self.run.submit(taken.item)
                 held += len(taken.item.data)
             window.append(taken)
-            if len(window) >= self.settings.workers * 3 + GROUP:
-                yield from self._finish_ready(window, move, GROUP)
+            if len(window) >= self.settings.workers * 3 + 2 * GROUP:
+                # A group is recorded while the next one is read: the workers never wait for this process.
+                yield from self._finish_ready(window, move, GROUP, most=GROUP)
             elif len(window) > self.settings.workers and held >= WINDOW_BYTES:
-                yield from self._finish_ready(window, move)  # large files: read ahead only what keeps workers busy
+                # Large files: read ahead only what keeps workers busy, but never wait on a slow head while a
+                # worker could run out of work (up to a hard limit of bytes held).
+                busy = self.settings.workers if held < WINDOW_BYTES_MOST else 0
+                yield from self._finish_ready(window, move, busy=busy)
             else:
                 continue
             held = sum(len(t.item.data) for t in window if isinstance(t.item, Job))
         while window:
             yield from self._finish_ready(window, move)
 
-    def _finish_ready(self, window: deque[_Taken], move: bool, group_of: int = 1) -> Iterator[InputResult]:
-        """Finish the window's head and every document finished behind it, in order, once the first ``group_of``
-        are finished. Documents read into records are recorded together: their outputs made durable side by side
-        (parallel fsyncs share one journal commit), then one durable commit for all of them. With several workers,
-        an fsync and a commit per document made this process the bottleneck."""
-        wait([t.future for t in itertools.islice(window, group_of) if t.future is not None])
+    def _finish_ready(
+        self, window: deque[_Taken], move: bool, group_of: int = 1, most: int | None = None, busy: int = 0
+    ) -> Iterator[InputResult]:
+        """Finish the window's head and every document finished behind it (at most ``most``), in order, once the
+        first ``group_of`` are finished. Documents read into records are recorded together: their outputs made
+        durable side by side (parallel fsyncs share one journal commit), then one durable commit for all of them.
+        With several workers, an fsync and a commit per document made this process the bottleneck. ``busy``: return
+        without finishing anything as soon as fewer than two documents per worker are left to read, so the caller
+        hands over another before a worker runs dry behind a slow head."""
+        heads = [t.future for t in itertools.islice(window, group_of) if t.future is not None]
+        while busy and not all(f.done() for f in heads):
+            reading = [t.future for t in window if t.future is not None and not t.future.done()]
+            if len(reading) < 2 * busy:
+                return
+            wait(reading, return_when=FIRST_COMPLETED)
+        wait(heads)
         head = window.popleft()
         group = [head]
-        while window and self._plain(window[0]):
+        while window and self._plain(window[0]) and (most is None or len(group) < most):
             group.append(window.popleft())
         if not self._plain(head):
             yield self._finish(head, move)
@@ -581,14 +595,19 @@ class Intake:
 
 
 MAX_BACKOFF_SECONDS = 3600.0
-# Documents recorded per durable commit while a backlog flows: the window holds this many more than keep the
-# workers busy, so the commit's fsyncs and statements are shared (a lone document is still finished at once).
-# Measured on a backlog of 7429s with 2 workers: 32 instead of 8 took about 0.25 ms per document off this process.
+# Documents recorded per durable commit while a backlog flows, so the commit's fsyncs and statements are shared (a
+# lone document is still finished at once). Measured on a backlog of 7429s with 2 workers: 32 instead of 8 took
+# about 0.25 ms per document off this process. The window holds two groups and what keeps the workers busy, so the
+# workers read the next group while this process records one: with one group, they ran dry at each (2 workers:
+# 11% of their time waiting for a document, against 3%).
 GROUP = 32
 # Bytes of input the window may hold (each read whole, with its job). A group pays off for small documents (filled
 # 7429s, tens of KB); a backlog of scans (hundreds of KB each, over half a second of reading) is read ahead only
 # as far as keeps every worker busy, so it is not all in memory and a stop does not wait for dozens of scans.
 WINDOW_BYTES = 4 * 1024 * 1024
+# Behind a slow head (a poor scan), more is read ahead while a worker could run out, up to this: else the other
+# worker waited, once for 0.6 s in a backlog of 50 scans.
+WINDOW_BYTES_MOST = 4 * WINDOW_BYTES
 
 
 def _discard(results: list[DocumentResult]) -> None:

@@ -10,6 +10,8 @@ import json
 import os
 import shutil
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -205,6 +207,101 @@ def test_the_window_reads_ahead_a_group_of_small_files_but_large_ones_only_as_fa
     first = next(results)
     assert len(pulled) == read_ahead
     assert [first.outcome, *(r.outcome for r in results)] == ["recorded"] * 10
+
+
+def copies(intake: Intake, folder: Path, count: int, pulled: list[int]) -> Iterator[Input]:
+    """``count`` claimed 7429s of different contents; ``pulled`` says how many the intake has taken so far."""
+    for n in range(count):
+        source = folder / f"{n}.pdf"
+        source.write_bytes(NOTICE.read_bytes() + f"% copy {n}\n".encode())
+        pulled.append(n)
+        yield claim_into_work(intake, source, source.name)
+
+
+def test_a_backlog_is_recorded_a_group_at_a_time_while_the_next_group_is_being_read(
+    intake: Intake, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The first commit takes one group; by then the window has handed the workers the next group too (and
+    what keeps two workers busy), so they have work while this process records."""
+    monkeypatch.setattr(conductor, "GROUP", 4)
+    pulled: list[int] = []
+    results = intake.handle_many(copies(intake, tmp_path, 20, pulled), move=True, channel="inbox")
+    first = next(results)
+    assert len(pulled) == 2 * 3 + 2 * 4
+    assert [r["state"] for r in ledger(intake)].count("done") == 4, "one group in the first commit"
+    assert [first.outcome, *(r.outcome for r in results)] == ["recorded"] * 20
+
+
+class HeldRunner:
+    """Reads in this process, but answers only documents the test lets go of (``release``), from another thread,
+    as workers answer in their own time."""
+
+    def __init__(self, specs: dict[str, FormSpec]) -> None:
+        self.specs = specs
+        self.given: list[tuple[Job, Future[Read]]] = []
+        self.lock = threading.Lock()
+
+    def submit(self, job: Job) -> Future[Read]:
+        future: Future[Read] = Future()
+        with self.lock:
+            self.given.append((job, future))
+        return future
+
+    def release(self, index: int) -> None:
+        job, future = self.given[index]
+        future.set_result(read_input(job, self.specs))
+
+    def result(self, future: Future[Read], job: Job) -> Read:
+        return future.result()
+
+
+@pytest.mark.parametrize("room", [True, False])
+def test_large_files_behind_a_slow_head_are_read_ahead_while_a_worker_would_run_out(
+    intake: Intake, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, specs: dict[str, FormSpec], room: bool
+) -> None:
+    """Every file is past the window's byte budget. The first document is slow; the two behind it are answered:
+    the window takes more, so the free worker has work, up to two documents per worker still being read. Past the
+    window's hard limit of bytes (``room`` False) it waits for the slow head instead."""
+    monkeypatch.setattr(conductor, "WINDOW_BYTES", 1)
+    if not room:
+        monkeypatch.setattr(conductor, "WINDOW_BYTES_MOST", 1)
+    runner = HeldRunner(specs)
+    intake.run = runner
+    pulled: list[int] = []
+    seen: list[int] = []
+
+    def answer() -> None:
+        deadline = time.monotonic() + 10
+        while len(runner.given) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        runner.release(1)
+        runner.release(2)
+        # The intake's chance to take more while the head is still being read (and to take too many).
+        until = time.monotonic() + 3
+        while len(pulled) < 6 and time.monotonic() < until:
+            time.sleep(0.01)
+        time.sleep(0.2)
+        seen.append(len(pulled))
+        while not finished.is_set() and time.monotonic() < deadline + 50:  # the rest, as they come
+            with runner.lock:
+                waiting = [i for i, (_, f) in enumerate(runner.given) if not f.done()]
+            for index in waiting:
+                runner.release(index)
+            finished.wait(0.01)
+
+    finished = threading.Event()
+    answering = threading.Thread(target=answer)
+    answering.start()
+    try:
+        results = intake.handle_many(copies(intake, tmp_path, 8, pulled), move=True, channel="inbox")
+        outcomes = [r.outcome for r in results]
+    finally:
+        finished.set()
+        answering.join()
+    assert outcomes == ["recorded"] * 8
+    # Room: documents 3 to 5 taken, so four are still to be read: the head, the free worker's, and one waiting for
+    # each worker. No room: the head's two neighbours done, nothing more taken until the head is.
+    assert seen == ([6] if room else [3])
 
 
 def test_a_crash_after_the_commit_only_moves_the_file_on(intake: Intake) -> None:
