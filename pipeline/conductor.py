@@ -194,7 +194,7 @@ class Intake:
             window.append(taken)
             if len(window) >= self.settings.workers * 3 + 2 * GROUP:
                 # A group is recorded while the next one is read: the workers never wait for this process.
-                yield from self._finish_ready(window, move, GROUP, most=GROUP)
+                yield from self._finish_ready(window, move, group=GROUP)
             elif len(window) > self.settings.workers and held >= WINDOW_BYTES:
                 # Large files: read ahead only what keeps workers busy, but never wait on a slow head while a
                 # worker could run out of work (up to a hard limit of bytes held).
@@ -207,15 +207,15 @@ class Intake:
             yield from self._finish_ready(window, move)
 
     def _finish_ready(
-        self, window: deque[_Taken], move: bool, group_of: int = 1, most: int | None = None, busy: int = 0
+        self, window: deque[_Taken], move: bool, group: int | None = None, busy: int = 0
     ) -> Iterator[InputResult]:
-        """Finish the window's head and every document finished behind it (at most ``most``), in order, once the
-        first ``group_of`` are finished. Documents read into records are recorded together: their outputs made
-        durable side by side (parallel fsyncs share one journal commit), then one durable commit for all of them.
-        With several workers, an fsync and a commit per document made this process the bottleneck. ``busy``: return
-        without finishing anything as soon as fewer than two documents per worker are left to read, so the caller
-        hands over another before a worker runs dry behind a slow head."""
-        heads = [t.future for t in itertools.islice(window, group_of) if t.future is not None]
+        """Finish the window's head and every document finished behind it, in order; with ``group``, once the first
+        ``group`` are finished, and at most that many. Documents read into records are recorded together: their
+        outputs made durable side by side (parallel fsyncs share one journal commit), then one durable commit for all
+        of them: with several workers, an fsync and a commit per document made this process the bottleneck.
+        ``busy``: return without finishing anything as soon as fewer than two documents per worker are left to read,
+        so the caller hands over another before a worker runs dry behind a slow head."""
+        heads = [t.future for t in itertools.islice(window, group or 1) if t.future is not None]
         while busy and not all(f.done() for f in heads):
             reading = [t.future for t in window if t.future is not None and not t.future.done()]
             if len(reading) < 2 * busy:
@@ -223,14 +223,14 @@ class Intake:
             wait(reading, return_when=FIRST_COMPLETED)
         wait(heads)
         head = window.popleft()
-        group = [head]
-        while window and self._plain(window[0]) and (most is None or len(group) < most):
-            group.append(window.popleft())
+        ready = [head]
+        while window and self._plain(window[0]) and (group is None or len(ready) < group):
+            ready.append(window.popleft())
         if not self._plain(head):
             yield self._finish(head, move)
-            group = group[1:]
-        if group:
-            yield from self._record_many([(taken, self._results(taken)) for taken in group], move)
+            ready = ready[1:]
+        if ready:
+            yield from self._record_many([(taken, self._results(taken)) for taken in ready], move)
 
     def _plain(self, taken: _Taken) -> bool:
         """Read by a worker without error, into records (not a mail), and not a duplicate."""
