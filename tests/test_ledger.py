@@ -186,6 +186,15 @@ def test_the_outputs_are_on_disk_before_the_commit_and_the_worker_never_waits_on
     assert row["state"] == "done"
 
 
+def copies(intake: Intake, folder: Path, count: int, pulled: list[int]) -> Iterator[Input]:
+    """``count`` claimed 7429s of different contents; ``pulled`` says how many the intake has taken so far."""
+    for n in range(count):
+        source = folder / f"{n}.pdf"
+        source.write_bytes(NOTICE.read_bytes() + f"% copy {n}\n".encode())
+        pulled.append(n)
+        yield claim_into_work(intake, source, source.name)
+
+
 @pytest.mark.parametrize(("budget", "read_ahead"), [(None, 10), (1, 3)])
 def test_the_window_reads_ahead_a_group_of_small_files_but_large_ones_only_as_far_as_keeps_the_workers_busy(
     intake: Intake, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, budget: int | None, read_ahead: int
@@ -195,27 +204,10 @@ def test_the_window_reads_ahead_a_group_of_small_files_but_large_ones_only_as_fa
     if budget is not None:
         monkeypatch.setattr(conductor, "WINDOW_BYTES", budget)
     pulled: list[int] = []
-
-    def inputs() -> Iterator[Input]:
-        for n in range(10):
-            source = tmp_path / f"{n}.pdf"
-            source.write_bytes(NOTICE.read_bytes() + f"% copy {n}\n".encode())  # ten different contents
-            pulled.append(n)
-            yield claim_into_work(intake, source, source.name)
-
-    results = intake.handle_many(inputs(), move=True, channel="inbox")
+    results = intake.handle_many(copies(intake, tmp_path, 10, pulled), move=True, channel="inbox")
     first = next(results)
     assert len(pulled) == read_ahead
     assert [first.outcome, *(r.outcome for r in results)] == ["recorded"] * 10
-
-
-def copies(intake: Intake, folder: Path, count: int, pulled: list[int]) -> Iterator[Input]:
-    """``count`` claimed 7429s of different contents; ``pulled`` says how many the intake has taken so far."""
-    for n in range(count):
-        source = folder / f"{n}.pdf"
-        source.write_bytes(NOTICE.read_bytes() + f"% copy {n}\n".encode())
-        pulled.append(n)
-        yield claim_into_work(intake, source, source.name)
 
 
 def test_a_backlog_is_recorded_a_group_at_a_time_while_the_next_group_is_being_read(
