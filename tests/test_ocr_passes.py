@@ -194,6 +194,8 @@ def _ocr(value: str, confidence: float) -> RawField:
 
 SURE, UNSURE = 0.99, 0.5
 LINE = zonal.LINE_SURE  # sure, but not so sure that digits of a fixed form stand alone (LINE_CERTAIN)
+CERTAIN = zonal.GLYPHS_CERTAIN  # the per-character reader so sure that digits of a fixed form stand alone
+GSURE = zonal.GLYPHS_SURE  # the per-character reader sure: a personnummer whose check digit fits stands
 R = glyphs.Reading
 
 
@@ -207,7 +209,7 @@ R = glyphs.Reading
         ("postnummer", "97065", R("47065", UNSURE), R("47065", SURE), "47065", zonal.AGREED),
         ("postnummer", "47065", R("47065", SURE), R("97065", SURE), "47065", zonal.DISAGREE),
         ("postnummer", "47065", R("47065", UNSURE), R("47065", UNSURE), "47065", zonal.DISAGREE),
-        ("postnummer", "97065", R("47065", SURE), R("37065", UNSURE), "97065", zonal.DISAGREE),
+        ("postnummer", "97065", R("47065", CERTAIN - 0.001), R("37065", UNSURE), "97065", zonal.DISAGREE),
         ("personnummer", "19811218-9876", R("198112189876", SURE), R("19811218-9876", SURE), "19811218-9876", 0.95),
         ("personnummer", "1981128-9876", R("19811218-9876", SURE), R("198112189876", SURE), "198112189876", 0.95),
         ("telefon", "070 174 06 65", R("0701740665", SURE), R("0701740665", UNSURE), "070 174 06 65", 0.95),
@@ -228,6 +230,14 @@ R = glyphs.Reading
         ("telefon", "0701749699", R("07017406993", UNSURE), R("0701740699", SURE), "0701740699", zonal.AGREED),
         ("datum", "202-6-10-18", R("2026-107-18", UNSURE), R("2026-10-18", SURE), "2026-10-18", zonal.AGREED),
         ("personnummer", "1989071-1-9401", R("19890711-9401", SURE), R("1989071-1-94 01", SURE), "19890711-9401", 0.95),
+        ("postnummer", "52999", R("52909", CERTAIN), R("5299", LINE), "52909", zonal.AGREED),
+        ("postnummer", "52999", R("52909", CERTAIN), R("52999", LINE), "52999", zonal.DISAGREE),
+        ("postnummer", "52999", R("52909", CERTAIN), R("52909", LINE), "52909", zonal.AGREED),
+        ("postnummer", "52999", R("5299", CERTAIN), R("529", UNSURE), "52999", zonal.DISAGREE),
+        ("datum", "2026-19-07", R("2026-10-07", CERTAIN), R("2026-10-7", UNSURE), "2026-10-07", zonal.AGREED),
+        ("telefon", "0701749699", R("0701740699", CERTAIN), R("070174069", UNSURE), "0701749699", zonal.DISAGREE),
+        ("personnummer", "19811218-9B76", R("19811218-9876", GSURE), R("1981", UNSURE), "19811218-9876", 0.95),
+        ("personnummer", "19811218-9B76", R("19811218-9877", CERTAIN), R("1981", UNSURE), "19811218-9B76", 0.5),
     ],
     ids=[
         "all-three",
@@ -258,6 +268,14 @@ R = glyphs.Reading
         "phone-line-nearly-certain-as-long-as-tesseract",
         "date-tesseracts-spacing-out-of-form",
         "personnummer-spacing-out-of-form-from-the-reader-that-kept-it",
+        "postnummer-glyphs-nearly-certain-alone-the-others-a-digit-short-or-wrong",
+        "postnummer-glyphs-nearly-certain-the-line-sure-of-other-digits-in-form",
+        "postnummer-glyphs-nearly-certain-the-line-sure-of-the-same",
+        "postnummer-glyphs-nearly-certain-a-digit-short",
+        "date-glyphs-nearly-certain-alone",
+        "phone-glyphs-nearly-certain-never-alone",
+        "personnummer-glyphs-sure-its-check-digit-fits",
+        "personnummer-glyphs-certain-its-check-digit-does-not-fit",
     ],
 )
 def test_digits_count_only_where_two_kinds_of_reader_agree(
@@ -276,7 +294,9 @@ def test_digits_count_only_where_two_kinds_of_reader_agree(
     check digit is a witness of its own: it catches any one digit misread, so the line reader, sure, stands alone
     where the check digit fits a date that exists. The line reader nearly certain stands alone, against the
     per-character reader but not against two readers, where its digits have their type's form (a digit dropped
-    breaks a date's or a postnummer's; a phone number's length varies, so another reader must have read as many)."""
+    breaks a date's or a postnummer's; a phone number's length varies, so another reader must have read as many).
+    The per-character reader nearly certain stands alone where a date's or a postnummer's form holds and the line
+    reader is not sure of other digits in that form, and sure where a personnummer's check digit fits."""
     voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.7), glyph, line)
     assert voted.value == value and voted.confidence == confidence
 
@@ -986,6 +1006,11 @@ def _values(**readings: tuple[str, float] | tuple[str, float, tuple[str, ...]]) 
         ({"postort": ("LULEÅ", 0.5, ("LULEA",)), "ort": ("LULEÅ", 0.5, ("LULEA",))}, "ort", "LULEÅ"),
         ({"postort": ("LULEÅ", 0.5, ("LULEA",)), "ort": ("LULEÅ", 0.5, ("LULEO",))}, "ort", None),
         ({"postort": ("UNEÅ", 0.5, ("UMEA",)), "ort": ("UNEÅ", 0.5, ("UMEA",))}, "ort", None),
+        ({"fornamn": ("VIKTOR", 0.95), "efternamn": ("GRAHN", 0.95),
+          "namnfortydligande": ("VISTOR GRAHN", 0.5, ("MIKTOR GRAHN",))}, "namnfortydligande", "VIKTOR GRAHN"),
+        ({"fornamn": ("VIKTOR", 0.95), "efternamn": ("GRAHN", 0.95),
+          "namnfortydligande": ("VISTOR GRAHN", 0.5, ("MISTOR GRAHN",))}, "namnfortydligande", None),
+        ({"postort": ("MALMÖ", 0.95), "ort": ("NÅLNÖ", 0.5, ("MALMO",))}, "ort", "MALMÖ"),
     ],
     ids=[
         "printed-name",
@@ -998,6 +1023,9 @@ def _values(**readings: tuple[str, float] | tuple[str, float, tuple[str, ...]]) 
         "a-place-read-alike-twice",
         "a-place-the-line-reader-read-otherwise-once",
         "a-place-read-alike-twice-as-no-word",
+        "every-letter-read-by-one-reader-or-the-other",
+        "a-letter-read-by-neither",
+        "every-letter-of-a-place-read-by-one-reader-or-the-other",
     ],
 )  # fmt: skip
 def test_a_field_written_twice_confirms_the_other_reading(
@@ -1006,8 +1034,10 @@ def test_a_field_written_twice_confirms_the_other_reading(
     """The printed name repeats the first and last names, the place of signing often the postal town (the form's
     definition says so): where all but one of them were read with confidence, the one reading of the last that
     makes them agree is confirmed; where both of a pair are in doubt, a Swedish word tesseract read on both that
-    the line reader read on both too, marks aside. A place that differs (signed elsewhere), two of three fields in
-    doubt, or a reading that cannot stand (a speck read as a point) stay with a person."""
+    the line reader read on both too, marks aside. One in doubt that neither reader read as the others demand is
+    confirmed where each letter of what they demand was read by one reader or the other. A place that differs
+    (signed elsewhere), two of three fields in doubt, a letter neither read, or a reading that cannot stand (a speck
+    read as a point) stay with a person."""
     values = _values(**readings)  # type: ignore[arg-type]
     before = values[field]
     zonal.corroborate(specs["ansokan-samordning"], values)
