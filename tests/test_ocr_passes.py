@@ -671,7 +671,11 @@ ASSURED = zonal.LETTERS_LIKELY
         ("TRÄDGÅRDSVÄGEN", R("TRÄDGåRDSVÄGEN", 0.8), _spelt("TRÄDGÅRDSVÄGEN", "     Å", ASSURED / 2), False),
         ("TRÄDGÅRDSVÄGEN", R("TRÄDGåRDSVÄGEN", 0.8), _spelt("TRÄDGÅRDSÄGEN"), False),
         ("TRÄDGÅRDSVÄGEN", R("TRÄDGåRDSVÄGEN", zonal.LINE_FLOOR - 0.01), _spelt("TRÄDGÅRDSVÄGEN"), False),
-        ("TRÄDGÅRDSVÄGEN", R("TRÄDGÄRDSVÄGEN", 0.8), _spelt("TRÄDGÅRDSVÄGEN"), False),
+        ("TRÄDGÅRDSVÄGEN", R("TRÄDGÄRDSVÄGEN", 0.8), _spelt("TRÄDGÅRDSVÄGEN"), True),
+        ("TRÄDGÅRDSVÄGEN", R("TRÄDGÄRDSVÄGEN", 0.8), _spelt("TRÄDGÅRDSVÄGEN", "     Å", 0.9), False),
+        ("TRÄDGÅRDSVÄGEN", R("TRÄDGARDSVÄGEN", 0.8), _spelt("TRÄDGÅRDSVÄGEN"), False),
+        ("TRÄDGÅRDSVÄGEN", R("TRÄDGÄRDSVÄGEN", 0.8), _spelt("TRÄDGÄRDSVÄGEN"), False),
+        ("TRÄDGÅRDSVÄGEN", R("TRÄDGÄRDSVÄGEN", zonal.LINE_FLOOR - 0.01), _spelt("TRÄDGÅRDSVÄGEN"), False),
         ("EKVÄGEN", R("EKVÄGEN", 0.97), None, False),
         ("EKVÄGEN", R("EKVÄGEN", 0.97), _spelt("EKVÄGEN"), True),
         ("EKVÄGEN", R("EKVÄGEN", 0.97), _spelt("EKVÄGEN", " K", 0.0), False),
@@ -684,7 +688,11 @@ ASSURED = zonal.LETTERS_LIKELY
         "a-compound-line-unsure-a-letter-the-third-reader-doubts",
         "a-compound-line-unsure-the-third-reader-read-a-letter-less",
         "a-compound-line-not-even-likely",
-        "a-compound-the-two-read-otherwise",
+        "another-mark-read-by-the-line-reader-the-per-character-reader-certain-of-tesseracts",
+        "another-mark-read-by-the-line-reader-the-per-character-reader-not-certain",
+        "no-mark-read-by-the-line-reader",
+        "another-mark-read-by-the-line-reader-the-per-character-reader-spelt-its",
+        "another-mark-read-by-the-line-reader-below-its-floor",
         "one-letter-from-another-street",
         "one-letter-from-another-street-spelt-alike",
         "one-letter-from-another-street-the-third-reader-read-another-letter-there",
@@ -697,8 +705,10 @@ def test_a_streets_name_the_line_reader_is_unsure_of_stands_where_it_is_spelt_al
     """Where tesseract and the line reader read a street's name alike but the line reader is unsure (a compound the
     lexicon does not know as spelt) or the name is one letter from another street's, the per-character reader is a
     third witness, of yet another kind: the name stands where it gave each letter at least ``LETTERS_LIKELY`` at its
-    place. Not where it read a letter more or less, nor where the other two read otherwise, the line reader is below
-    its floor, or the reading is a failure all readers share (dots the scan lost, which the lexicon knows)."""
+    place. Where the line reader read another Swedish mark on a letter (Ä for Å), tesseract's name stands if the
+    per-character reader, nearly certain of every letter (``LETTERS_CERTAIN``), spelt it so. Not where it read a
+    letter more or less, the line reader read no mark where tesseract read one, the line reader is below its floor,
+    or the reading is a failure all readers share (dots the scan lost, which the lexicon knows)."""
     voted = zonal._text_vote(_field(specs, "adress"), _ocr(tesseract, 0.9), line, letters)
     assert voted.value == tesseract
     assert (voted.confidence >= zonal.AGREED) is confirmed
