@@ -1055,3 +1055,27 @@ def test_a_field_written_twice_confirms_the_other_reading(
         assert values[field] == before
     else:
         assert values[field].value == value and values[field].confidence == zonal.AGREED
+
+
+@pytest.mark.parametrize(
+    ("readings", "doubted"),
+    [
+        ({"fornamn": ("LINNÉA", 0.95), "efternamn": ("WAHLSTRÖM", 0.95),
+          "namnfortydligande": ("LINNEA WAHLSTRÖM", 0.95)}, True),
+        ({"postort": ("LULEA", 0.95), "ort": ("LULEÅ", 0.95)}, True),
+        ({"fornamn": ("LINNÉA", 0.95), "efternamn": ("WAHLSTRÖM", 0.95),
+          "namnfortydligande": ("LINNÉA  WAHLSTRÖM", 0.95)}, False),
+        ({"postort": ("LUND", 0.95), "ort": ("MALMÖ", 0.95)}, False),
+    ],
+    ids=["an-accent-lost-on-one-ink", "a-ring-lost-on-one-ink", "alike", "signed-elsewhere"],
+)  # fmt: skip
+def test_inks_read_with_confidence_that_differ_only_in_marks_go_to_a_person(
+    specs: dict[str, FormSpec], readings: dict[str, tuple[object, ...]], doubted: bool
+) -> None:
+    """Both readers of one ink lost a faint accent the readers of the other saw (LINNEA under the signature, LINNÉA
+    under Förnamn): which ink lost it is not known, so every field of the group goes to a person. A place of
+    signing that is another word is what people write, and stands."""
+    values = _values(**readings)  # type: ignore[arg-type]
+    zonal.corroborate(specs["ansokan-samordning"], values)
+    assert all((values[n].confidence < zonal.AGREED) is doubted for n in readings)
+    assert all(values[n].value == readings[n][0] for n in readings)

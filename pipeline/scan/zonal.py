@@ -506,6 +506,10 @@ def corroborate(spec: FormSpec, values: dict[str, RawField]) -> None:
     for fs in spec.fields:
         group = [fs.name, *fs.repeats] if fs.repeats else []
         doubtful = [n for n in group if not _confirmed(values.get(n))]
+        if group and not doubtful and _marks_differ(values, fs):
+            for n in group:
+                values[n] = _doubt(values[n])
+            continue
         if len(group) == 2 and len(doubtful) == 2:
             _twice_alike(values, group)
         if len(doubtful) != 1:
@@ -522,6 +526,14 @@ def corroborate(spec: FormSpec, values: dict[str, RawField]) -> None:
                 break
         else:
             _covered(values, fs, name)
+
+
+def _marks_differ(values: dict[str, RawField], fs: FieldSpec) -> bool:
+    """Each ink read with confidence, but the two differ only in a letter's marks (LINNÉA above, LINNEA under the
+    signature, each read so by two readers): readers lose a faint accent or dots on one ink together, and which ink
+    lost it is not known. A person who signs in another place writes another word, not other marks."""
+    ours, theirs = str(values[fs.name].value), " ".join(str(values[n].value) for n in fs.repeats)
+    return not _same_text(ours, theirs) and plain(_spaced(ours)) == plain(_spaced(theirs))
 
 
 def _covered(values: dict[str, RawField], fs: FieldSpec, name: str) -> None:
