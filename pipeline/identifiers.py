@@ -11,6 +11,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+import phonenumbers
+
 _PNR = re.compile(
     r"^(?P<century>\d{2})?(?P<yy>\d{2})(?P<mm>\d{2})(?P<dd>\d{2})(?P<sep>[-+]?)(?P<serial>\d{3})(?P<check>\d)$"
 )
@@ -120,7 +122,7 @@ def normalise_date(raw: str) -> str:
 
 
 def normalise_phone(raw: str) -> str:
-    """Keep a leading + and the digits; a Swedish number has 7 to 13 digits after its prefix. Without a +, a number
+    """Keep a leading + and the digits, of a number its country's number plan holds. Without a +, a number
     that can be dialled starts with 0 (an area code, 07 for a mobile, or 00 before a country code): 46701234567 is
     a +46 number whose + was lost (a scan often loses it), never accepted as it stands."""
     text = raw.strip()
@@ -132,6 +134,14 @@ def normalise_phone(raw: str) -> str:
         raise ValueError("telefonnumret har för få eller för många siffror")
     if not plus and not digits.startswith("0"):
         raise ValueError("telefonnumret ska börja med 0, eller med + och landsnumret")
+    # The number plan of its country (libphonenumber's): a Swedish mobile has ten digits, a +1 number eleven. A digit
+    # dropped or doubled, or a + read as a 1, seldom gives a number that can exist.
+    try:
+        valid = phonenumbers.is_valid_number(phonenumbers.parse(text, "SE"))
+    except phonenumbers.NumberParseException:
+        valid = False
+    if not valid:
+        raise ValueError("telefonnumret finns inte i landets nummerplan: kontrollera siffrorna")
     return ("+" if plus else "") + digits
 
 

@@ -137,6 +137,11 @@ def test_phone_and_email() -> None:
         ids.normalise_phone("70 123 45 67")
     with pytest.raises(ValueError):
         ids.normalise_phone("ring mig")
+    assert ids.normalise_phone("08-465 004 17") == "0846500417"
+    # Numbers no country's plan holds: a mobile with a digit dropped or doubled, a +46 whose + was read as +1.
+    for impossible in ("070-174 06", "070-174 06 900", "+146701740697", "+45 70 174 06 63"):
+        with pytest.raises(ValueError, match="nummerplan"):
+            ids.normalise_phone(impossible)
     assert ids.normalise_email(" Anna.Berg@Region.SE ") == "Anna.Berg@region.se"
     for bad in ("anna@@region.se", "anna.region.se", "anna@region"):
         with pytest.raises(ValueError):
