@@ -393,7 +393,7 @@ def test_a_sure_line_stands_where_the_per_character_reader_was_torn(
         ("adress", "PARKGATAN 60", R("PARKGATAN 860", SURE), None),
         ("namnfortydligande", "ULF. OLSSON", R("ULF. OLSSON", SURE), None),
         ("postort", "BORLANGE", R("BORLANGE", SURE), None),
-        ("adress", "STORVAGEN 3", R("STORVAGEN 3", SURE), "STORVÄGEN 3"),
+        ("adress", "ASPVAGEN 3", R("ASPVAGEN 3", SURE), "ASPVÄGEN 3"),
         ("adress", "BJORKGRAND 7", R("BJORKGRAND 7", SURE), None),
         ("postort", "BORLÄNGE", R("BORLÄNGE", SURE), "BORLÄNGE"),
         ("fornamn", "LILLEMÖR", R("LILLEMÖR", SURE), None),
@@ -482,8 +482,8 @@ def test_text_stands_only_where_witnesses_agree(
     line reader, sure, read Swedish words where tesseract read the same without marks the line reader misses, or read
     no words. Never where both may have failed alike (a lone letter that looks like a digit, letters mixed with
     digits, a point or comma from dust, a word the lexicon knows only with other dots or rings), where the two read
-    different words, or a word split in two. A street's ending gets back the dots a scan lost (STORVAGEN is
-    STORVÄGEN) before any of this. ``None``: the field goes to a person with tesseract's reading."""
+    different words, or a word split in two. A street's ending gets back the dots a scan lost (ASPVAGEN is
+    ASPVÄGEN) before any of this. ``None``: the field goes to a person with tesseract's reading."""
     voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.97), None, line)
     if value is None:
         assert voted.value == tesseract and voted.confidence == zonal.DISAGREE
@@ -1137,3 +1137,38 @@ def test_a_letter_that_folds_to_two_is_compared_not_a_crash(specs: dict[str, For
     reading = RawField(value="KRISTINA", source=Source.OCR, confidence=0.6)
     voted = zonal._vote(_field(specs, "fornamn"), reading, None, glyphs.Reading(line, 0.95))
     assert voted.value == "KRISTINA" and voted.confidence < zonal.AGREED
+
+
+@pytest.mark.parametrize(
+    ("tesseract", "line", "agreed"),
+    [
+        ("BACKVAGEN", "BACKVAGEN", False),  # both lost the ending's dots, and bäck is a word as back is
+        ("STORVAGEN", "STORVAGEN", False),  # and stör as stor
+        ("BACKVÄGEN", "BACKVÄGEN", True),  # the scan kept the ending's dots: no sign it lost the others
+        ("ASPVAGEN", "ASPVAGEN", True),  # åsp is no word: nothing else the dots could make
+    ],
+    ids=[
+        "dots-lost-where-the-name-with-dots-is-a-street-too",
+        "stor-and-stor-with-dots",
+        "dots-kept",
+        "no-other-street",
+    ],
+)
+def test_a_street_whose_scan_lost_the_endings_dots_may_have_lost_others(
+    specs: dict[str, FormSpec], tesseract: str, line: str, agreed: bool
+) -> None:
+    """Both readers read VAGEN for VÄGEN: the scan lost dots. Where dots over one of the name's other letters would
+    make another street's name (BACK, BÄCK), it may have lost those too, and a person decides."""
+    reading = RawField(value=tesseract, source=Source.OCR, confidence=0.7)
+    voted = zonal._text_vote(_field(specs, "adress"), reading, glyphs.Reading(line, 0.99))
+    assert (voted.confidence >= zonal.AGREED) is agreed
+
+
+@pytest.mark.parametrize(
+    ("text", "otherwise"),
+    [("BACKVÄGEN", True), ("STORVÄGEN", True), ("ASPVÄGEN", False), ("EKVÄGEN", False), ("BJORKVÄGEN", False)],
+)
+def test_a_street_read_without_marks_is_known_with_them_too(text: str, otherwise: bool) -> None:
+    """Back and bäck, stor and stör: one Swedish word for another where a scan loses the dots. A name that is no
+    word as spelt (BJORK) is caught elsewhere (``marks_doubtful``)."""
+    assert lexicon.marked_otherwise(text, street=True) is otherwise

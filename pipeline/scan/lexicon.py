@@ -155,6 +155,22 @@ def street_marks_doubtful(text: str) -> bool:
     )
 
 
+def marked_otherwise(text: str, street: bool = False) -> bool:
+    """Whether ``text`` is words as spelt and also with dots or a ring over one of its bare A or O (BACKVÄGEN and
+    BÄCKVÄGEN, STORVÄGEN and STÖRVÄGEN): a scan that lost such marks leaves one Swedish word for another."""
+    if not known(text, street):
+        return False
+    for at, letter in enumerate(text):
+        for marked in _MARKED.get(letter.casefold(), ""):
+            mark = marked.upper() if letter.isupper() else marked
+            if known(text[:at] + mark + text[at + 1 :], street):
+                return True
+    return False
+
+
+_MARKED = {"a": "åä", "o": "ö"}
+
+
 def with_street_marks(text: str) -> str:
     """A street's name whose ending lost its marks (ASPVAGEN, KYRKOGRAND) with them put back (ASPVÄGEN, KYRKOGRÄND),
     where the word as written is no form and a form comes before the ending: no street's name ends in vagen or
