@@ -155,6 +155,9 @@ def street_marks_doubtful(text: str) -> bool:
     )
 
 
+_MARKED = {"a": "åä", "o": "ö"}  # the marks a bare letter may have lost
+
+
 def marked_otherwise(text: str, street: bool = False) -> bool:
     """Whether ``text`` is words as spelt and also with dots or a ring over one of its bare A or O (BACKVÄGEN and
     BÄCKVÄGEN, STORVÄGEN and STÖRVÄGEN): a scan that lost such marks leaves one Swedish word for another."""
@@ -166,9 +169,6 @@ def marked_otherwise(text: str, street: bool = False) -> bool:
             if known(text[:at] + mark + text[at + 1 :], street):
                 return True
     return False
-
-
-_MARKED = {"a": "åä", "o": "ö"}
 
 
 def with_street_marks(text: str) -> str:

@@ -688,9 +688,10 @@ def _one_letter_apart(tess: str, read: str, is_words: Callable[[str], bool], lin
     alphabet there (NORDGRÉN, NYLANDÉR: the lexicon knows Swedish words), nor a short word. Not a street's name,
     which composes too freely (see ``_text_vote``)."""
     ours, theirs = _spaced(tess), _spaced(read)
-    if len(ours) != len(theirs) or len(ours.casefold()) != len(theirs.casefold()):
+    folded = ours.casefold(), theirs.casefold()  # folding may lengthen a letter (İ: i and a dot)
+    if len(ours) != len(theirs) or len(folded[0]) != len(folded[1]):
         return None
-    apart = [i for i, (a, b) in enumerate(zip(ours.casefold(), theirs.casefold(), strict=True)) if a != b]
+    apart = [i for i, (a, b) in enumerate(zip(*folded, strict=True)) if a != b]
     if len(apart) != 1 or " " in (ours[apart[0]], theirs[apart[0]]):
         return None
     mine = is_words(ours)
