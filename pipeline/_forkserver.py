@@ -9,3 +9,9 @@ the documents in flight, and closes the workers. The forkserver still exits when
 import signal
 
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+# What reading needs beyond its code is loaded here, once, before the first worker is forked: each worker, and each
+# replacement, starts with it (see ``stages.warm``).
+from pipeline import stages  # noqa: E402
+
+stages.warm()

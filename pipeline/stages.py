@@ -158,6 +158,31 @@ ENGINE: OcrEngine = default_engine()  # the seam: pytesseract, or tesserocr kept
 _TEMPLATES: dict[tuple[str, str, int], Template] = {}
 
 
+def warm() -> None:
+    """Load once what reading does beyond importing its code: the lexicon's tables, the line reader's network,
+    tesseract's English model (e-mail addresses), the per-character readers, the letters' fonts. The workers'
+    forkserver calls this before it forks the first worker, so every worker, a replacement too, starts with them,
+    shared rather than copied: a worker's first scan cost about 3 s more than the next, which a backlog read by two
+    workers paid twice. A part that cannot load (a dictionary not installed) is left to fail again where a document
+    needs it, with its own advice: the forkserver has no log, and a failure here would stop every worker."""
+    from pipeline.letters import _register_fonts
+    from pipeline.scan import glyphs, lexicon, lines
+
+    parts: list[Callable[[], object]] = [
+        lexicon.warm,
+        lines.warm,
+        lambda: ENGINE.words(Image.new("L", (32, 32), 255), model="eng"),
+        lambda: glyphs.net(glyphs.WEIGHTS),
+        lambda: glyphs.net(glyphs.LETTER_WEIGHTS),
+        _register_fonts,
+    ]
+    for part in parts:
+        try:
+            part()
+        except Exception:  # see above: the document that needs the part reports it
+            continue
+
+
 @dataclass
 class Located:
     """One page of the file: what its QR code says, and the page aligned (None: not ours, or not alignable)."""

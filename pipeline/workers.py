@@ -1,7 +1,9 @@
 """Worker processes: untrusted bytes are parsed only here, under a memory, a CPU and a wall-clock limit.
 
-One process per core by default (setting ``workers``). Each keeps its form definitions, OCR engine, page templates and
-fonts loaded for its whole life: no process start per document. The service side has one thread per worker (a
+One process per core by default (setting ``workers``). Each keeps its form definitions, OCR engines, lexicon, page
+templates and fonts loaded for its whole life: no process start per document. What does not depend on the settings
+is loaded once by the forkserver the workers are forked from (``stages.warm``), so a worker, a replacement too, reads
+its first scan as fast as the next. The service side has one thread per worker (a
 "slot") that hands its worker documents over a pipe, reads them one at a time, and waits for each answer no longer
 than the wall-clock limit. Small documents are handed over while the one before is still being read, so the worker
 never waits for the slot between documents; and while more are waiting for it, a worker answers a few quick ones in
@@ -144,8 +146,7 @@ def _init(forms_dir: Path, memory_mb: int, cpu_seconds: int, log_level: int) -> 
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # SIGXCPU would otherwise dump a core of every overrun
     _CPU_SECONDS, _MEMORY_MB = cpu_seconds, memory_mb
-    _SPECS = load_forms(forms_dir)
-    import pipeline.letters as letters  # noqa: F401  (fonts register at import, once per worker)
+    _SPECS = load_forms(forms_dir)  # the rest (engines, lexicon, fonts) the forkserver loaded: stages.warm
 
 
 def _run(job: Job) -> Read:

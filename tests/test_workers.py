@@ -21,11 +21,13 @@ from pathlib import Path
 import pytest
 
 from fixtures.limits import long_batch_scan, memory_hungry_scan
+from pipeline import stages
 from pipeline.conductor import read_input
 from pipeline.config import Settings
-from pipeline.errors import DocumentError
+from pipeline.errors import DocumentError, PipelineError
 from pipeline.formspec import FormSpec
 from pipeline.models import CaseRecord, Provenance, RecordSummary
+from pipeline.scan import glyphs, lexicon, lines
 from pipeline.stages import DocumentResult, Job
 from pipeline.validate import DEFAULT_THRESHOLDS
 from pipeline.workers import FINISHED, STARTED, ProcessRunner, TimeLimitError
@@ -241,6 +243,43 @@ def test_workers_run_single_threaded(settings: Settings) -> None:
         timeout=300,
     )
     assert done.stdout.split() == ["True", "True", "1"], done.stderr
+
+
+def test_a_new_worker_starts_with_what_a_scan_needs_loaded(settings: Settings) -> None:
+    """The forkserver loads the line reader's network (and the lexicon, tesseract's English model, the fonts)
+    before it forks a worker: a worker that has read nothing yet already has onnxruntime in its memory."""
+    script = (
+        "import sys; from pathlib import Path; from pipeline.workers import ProcessRunner\n"
+        "with ProcessRunner(1, Path(sys.argv[1]), 1024, 120) as run:\n"
+        "    maps = Path(f'/proc/{run.pids()[0]}/maps').read_bytes()\n"
+        "    print(b'onnxruntime' in maps, b'tesserocr' in maps)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(settings.forms_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.stdout.split() == ["True", "True"], done.stderr
+
+
+def test_warming_loads_the_scan_paths_tables_and_leaves_a_missing_part_to_the_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stages.warm()
+    assert lexicon._lexicon.cache_info().currsize == 1 and lines._engine.cache_info().currsize == 1
+    assert glyphs.net.cache_info().currsize == 2  # digits and capitals
+    # Without the dictionary, warming goes on (the forkserver must not fail); the scan that needs it says why.
+    monkeypatch.setattr(lexicon, "DICTIONARY", tmp_path / "sv_SE.dic")
+    lexicon._lexicon.cache_clear()
+    try:
+        stages.warm()
+        with pytest.raises(PipelineError, match="lexicon") as caught:
+            lexicon.marks_doubtful("BORLANGE")
+        assert "hunspell-sv" in caught.value.action
+    finally:
+        lexicon._lexicon.cache_clear()  # built again, from the real dictionary, by the next test that needs it
 
 
 def test_a_document_error_from_a_worker_keeps_its_reason_and_action(runner: ProcessRunner, settings: Settings) -> None:

@@ -5,8 +5,8 @@ say which nine: a right name comes out at 0.6 and a wrong one at 0.93. PP-OCR's 
 trained on other data; the model ships inside the ``rapidocr`` wheel, so nothing is fetched at run time) fails on
 other lines. Where the two read the same characters, that agreement is the evidence tesseract's confidence is not.
 
-The model is loaded on a worker's first scan (the 7429 path never needs it), onnxruntime on one thread as tesseract
-is: there is one worker per core.
+The model is loaded once by the workers' forkserver (``stages.warm``), before it forks the workers, and runs on
+onnxruntime's one thread as tesseract does: there is one worker per core.
 """
 
 from __future__ import annotations
@@ -41,6 +41,14 @@ def _engine() -> Any:
     engine = RapidOCR(params=_PARAMS)
     logging.getLogger("RapidOCR").propagate = False  # its own handler; and never the text it read
     return engine
+
+
+def warm() -> None:
+    """Load the network now (``stages.warm``) rather than on the first scan: the engine loads its model on the
+    first line it reads, so it reads one (a bar of ink)."""
+    line = np.full((48, 96), 255, np.uint8)
+    line[20:28, 8:88] = 0
+    read_line(line)
 
 
 def read_line(grey: npt.NDArray[np.uint8]) -> Reading:
