@@ -5,9 +5,10 @@ input has left the inbox and the work folder for the archive or quarantine: clai
 all of it real, fsyncs included. The backlog was there before the start, so it has long settled
 (``PIPELINE_SETTLE_SECONDS=0``).
 
-Measured from outside, in /proc, just before the service is stopped: each worker's RSS high-water mark (VmHWM), and
-the CPU time of the service's main process and of its workers since the start line, so the figures say which side
-limits the throughput.
+Measured from outside, in /proc, just before the service is stopped: each worker's RSS high-water mark (VmHWM, which
+counts in full the engines and lexicon it shares with the forkserver and the other worker) and the memory it alone
+holds (private pages), and the CPU time of the service's main process and of its workers since the start line, so
+the figures say which side limits the throughput.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Run:
     pages: int
     seconds: float
     peak_mb: list[float]  # per worker process
+    private_mb: list[float]  # per worker process, at the end: its own pages, not those shared with the forkserver
     main_cpu: float  # seconds, the service's main process
     worker_cpu: float  # seconds, all workers together
     outcomes: dict[str, int]
@@ -74,6 +76,16 @@ def _peak_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _private_mb(pid: int) -> float:
+    """Pages the worker alone holds (its RSS less what it shares with the forkserver and its sibling, which loaded
+    the engines and the lexicon once for all of them)."""
+    total = 0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(("Private_Clean:", "Private_Dirty:")):
+            total += int(line.split()[1])
+    return total / 1024
 
 
 def _workers(service: int) -> list[int]:
@@ -129,6 +141,7 @@ def run_service(files: list[Path], pages: int, workers: int, state: Path) -> Run
         seconds = time.perf_counter() - start
         pids = _workers(proc.pid)
         peaks = [_peak_mb(pid) for pid in pids]
+        private = [_private_mb(pid) for pid in pids]
         worker_cpu = sum(_cpu_seconds(pid) - workers_before.get(pid, 0.0) for pid in pids)
         main_cpu = _cpu_seconds(proc.pid) - main_before
     finally:
@@ -138,7 +151,7 @@ def run_service(files: list[Path], pages: int, workers: int, state: Path) -> Run
     db = sqlite3.connect(var / "register.sqlite3")
     outcomes = {row[0]: row[1] for row in db.execute("SELECT outcome, count(*) FROM documents GROUP BY outcome")}
     db.close()
-    return Run(workers, len(files), pages, seconds, peaks, main_cpu, worker_cpu, outcomes)
+    return Run(workers, len(files), pages, seconds, peaks, private, main_cpu, worker_cpu, outcomes)
 
 
 def _spin(count: int) -> float:
@@ -176,10 +189,12 @@ def report(title: str, runs: dict[int, list[Run]], unit: str, capacity: float) -
         r = sorted(rs, key=rate)[len(rs) // 2]
         medians[n] = rate(r)
         peaks = ", ".join(f"{mb:.0f}" for mb in r.peak_mb)
+        private = ", ".join(f"{mb:.0f}" for mb in r.private_mb)
         spread = f" (runs: {', '.join(f'{x:.1f}' for x in rates)})" if len(rs) > 1 else ""
         print(
             f"  {n} worker{'s' if n > 1 else ' '}  {rate(r):7.1f} {unit}/s median{spread}, "
-            f"{r.inputs} inputs in {r.seconds:5.1f} s; peak RSS per worker {peaks} MB"
+            f"{r.inputs} inputs in {r.seconds:5.1f} s; peak RSS per worker {peaks} MB "
+            f"(its own at the end, not shared: {private} MB)"
         )
         print(
             f"             CPU per input: main process {r.main_cpu / r.inputs * 1000:6.1f} ms, "
