@@ -91,7 +91,7 @@ class LetterContext(BaseModel):
 
 
 @functools.cache
-def _register_fonts() -> None:
+def register_fonts() -> None:
     """Register DejaVu Sans (regular and bold) with reportlab. Cached: the TTF files are parsed once per
     process; a failure is not cached, so installing the package and trying again works."""
     for name, file in ((FONT, "DejaVuSans.ttf"), (FONT_BOLD, "DejaVuSans-Bold.ttf")):
@@ -319,5 +319,5 @@ def _layout(kind: LetterKind, ctx: LetterContext, body: list[Flowable]) -> bytes
 
 def render_letter(kind: LetterKind, ctx: LetterContext) -> bytes:
     """The letter of ``kind`` for ``ctx`` as PDF bytes (A4, Swedish, fonts embedded)."""
-    _register_fonts()
+    register_fonts()
     return _layout(kind, ctx, _BODIES[kind](ctx))

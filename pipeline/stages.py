@@ -165,7 +165,7 @@ def warm() -> None:
     shared rather than copied: a worker's first scan cost about 3 s more than the next, which a backlog read by two
     workers paid twice. A part that cannot load (a dictionary not installed) is left to fail again where a document
     needs it, with its own advice: the forkserver has no log, and a failure here would stop every worker."""
-    from pipeline.letters import _register_fonts
+    from pipeline.letters import register_fonts
     from pipeline.scan import glyphs, lexicon, lines
 
     parts: list[Callable[[], object]] = [
@@ -174,7 +174,7 @@ def warm() -> None:
         lambda: ENGINE.words(Image.new("L", (32, 32), 255), model="eng"),
         lambda: glyphs.net(glyphs.WEIGHTS),
         lambda: glyphs.net(glyphs.LETTER_WEIGHTS),
-        _register_fonts,
+        register_fonts,
     ]
     for part in parts:
         try:

@@ -1,14 +1,14 @@
 """Worker processes: untrusted bytes are parsed only here, under a memory, a CPU and a wall-clock limit.
 
 One process per core by default (setting ``workers``). Each keeps its form definitions, OCR engines, lexicon, page
-templates and fonts loaded for its whole life: no process start per document. What does not depend on the settings
-is loaded once by the forkserver the workers are forked from (``stages.warm``), so a worker, a replacement too, reads
-its first scan as fast as the next. The service side has one thread per worker (a
-"slot") that hands its worker documents over a pipe, reads them one at a time, and waits for each answer no longer
-than the wall-clock limit. Small documents are handed over while the one before is still being read, so the worker
-never waits for the slot between documents; and while more are waiting for it, a worker answers a few quick ones in
-one message, so its slot wakes once for several (each wake-up costs the service more than the answer itself). Which
-document a worker is reading is in memory both sides see, so a death is blamed on the right one::
+templates and fonts loaded for its whole life: no process start per document. What does not depend on the settings is
+loaded once by the forkserver the workers are forked from (``stages.warm``), so a worker, a replacement too, reads its
+first scan as fast as the next. The service side has one thread per worker (a "slot") that hands its worker documents
+over a pipe, reads them one at a time, and waits for each answer no longer than the wall-clock limit. Small documents
+are handed over while the one before is still being read, so the worker never waits for the slot between documents; and
+while more are waiting for it, a worker answers a few quick ones in one message, so its slot wakes once for several
+(each wake-up costs the service more than the answer itself). Which document a worker is reading is in memory both sides
+see, so a death is blamed on the right one::
 
     Intake ─submit(job)─▶ queue ─▶ slot thread i ─pipe─▶ worker process i    RLIMIT_AS; RLIMIT_CPU re-armed per document
                                     └ no answer within worker_wall_seconds: SIGKILL, a new worker, TimeLimitError

@@ -253,5 +253,5 @@ def test_missing_font_file_names_the_package(monkeypatch: pytest.MonkeyPatch, tm
     monkeypatch.setattr(letters, "FONT_DIR", tmp_path)
     # the uncached function: in this process the fonts are already registered
     with pytest.raises(ConfigError, match="fonts-dejavu-core") as info:
-        letters._register_fonts.__wrapped__()
+        letters.register_fonts.__wrapped__()
     assert str(tmp_path / "DejaVuSans.ttf") in str(info.value)
