@@ -6,6 +6,8 @@ with their parent), so it ignores ``SIGTERM``, and the workers inherit that: the
 the documents in flight, and closes the workers. The forkserver still exits when the service does.
 """
 
+import atexit
+import gc
 import signal
 
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -15,3 +17,7 @@ signal.signal(signal.SIGTERM, signal.SIG_IGN)
 from pipeline import stages  # noqa: E402
 
 stages.warm()
+# All of it lives as long as the forkserver and its workers: frozen, a worker's collector never walks it (half of a
+# filled 7429's collection time, measured) nor writes to its pages, which stay shared with the other workers.
+gc.freeze()
+atexit.register(gc.unfreeze)  # at the forkserver's exit, collected again: nanobind would report them as leaked

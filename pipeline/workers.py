@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import gc
 import logging
 import math
 import multiprocessing
@@ -147,6 +148,7 @@ def _init(forms_dir: Path, memory_mb: int, cpu_seconds: int, log_level: int) -> 
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # SIGXCPU would otherwise dump a core of every overrun
     _CPU_SECONDS, _MEMORY_MB = cpu_seconds, memory_mb
     _SPECS = load_forms(forms_dir)  # the rest (engines, lexicon, fonts) the forkserver loaded: stages.warm
+    gc.freeze()  # the forms too, like what the forkserver loaded: kept for the worker's life, never collected
 
 
 def _run(job: Job) -> Read:

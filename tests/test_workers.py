@@ -264,6 +264,15 @@ def test_a_new_worker_starts_with_what_a_scan_needs_loaded(settings: Settings) -
     assert done.stdout.split() == ["True", "True"], done.stderr
 
 
+def test_the_forkserver_freezes_what_it_loaded_so_the_workers_collector_leaves_it_alone() -> None:
+    """Frozen before the first fork, the engines, tables and modules are never walked by a worker's collector nor
+    written to by it, so their pages stay shared with the forkserver and the other workers."""
+    script = "import gc, pipeline._forkserver; print(gc.get_freeze_count(), gc.get_count()[0])"
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    frozen, young = map(int, done.stdout.split())
+    assert frozen > 50_000 and young == 0, done.stderr
+
+
 def test_warming_loads_the_scan_paths_tables_and_leaves_a_missing_part_to_the_document(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
