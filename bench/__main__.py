@@ -154,7 +154,8 @@ def main() -> int:
         f"\nlimits on in the service runs below (the defaults): worker memory {d.worker_memory_mb} MB, CPU "
         f"{d.worker_cpu_seconds} s and wall clock {d.worker_wall_seconds:g} s per document; file {d.max_file_bytes} "
         f"bytes, {d.max_pages} pages, {d.max_page_pixels} pixels a page, {d.max_tiff_frames} TIFF frames, PDF stream "
-        f"{d.max_stream_bytes} bytes, {d.max_pdf_objects} objects, nesting {d.max_nesting}"
+        f"{d.max_stream_bytes} bytes, {d.max_pdf_objects} objects, nesting {d.max_nesting}; outputs made durable "
+        f"by {d.sync_method}"
     )
     service.report(
         f"the service (`pipeline watch`), a backlog of {len(paths)} filled 7429s",

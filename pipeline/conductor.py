@@ -435,7 +435,8 @@ class Intake:
                 done[id(taken)] = self._postpone(taken, exc)
         try:
             files = [*rewritten, *(path for r in ready for path in r.files)]
-            sync_together(files, [path.parent for path in files] + [folder for r in ready for folder in r.folders])
+            folders = [path.parent for path in files] + [folder for r in ready for folder in r.folders]
+            sync_together(files, folders, self.settings.sync_method)
             with self.register.transaction(durable=True):
                 for r in ready:
                     self._commit(r)

@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from pipeline.formspec import FORMS_DIR
+from pipeline.fsutil import SyncMethod
 from pipeline.limits import Limits
 from pipeline.validate import DEFAULT_THRESHOLDS
 
@@ -61,6 +62,11 @@ class Settings(BaseSettings):
     )
     poll_seconds: float = Field(default=2.0, gt=0, description="how often the inbox is listed in polling mode")
     rescan_seconds: float = Field(default=30.0, gt=0, description="safety-net listing of the inbox in events mode")
+    sync_method: SyncMethod = Field(
+        default="syncfs",
+        description="how a group of outputs is made durable: syncfs (one call per file system; it flushes other "
+        "programs' pending writes there too) or fsync (each file and folder; for a state folder on a busy shared disk)",
+    )
     transient_retries: int = Field(default=5, ge=0, description="tries after disk full or a locked register")
     retry_seconds: float = Field(default=30.0, ge=0, description="first back-off; it doubles with each try")
     mail_max_attachments: int = Field(default=20, ge=1, le=1000, description="attachments one message may carry")

@@ -6,6 +6,7 @@ Personal data lives in files ``0600`` and folders ``0700``.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import functools
 import os
@@ -16,6 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Literal
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -67,12 +69,28 @@ def fsync_file(path: Path) -> None:
     _fsync(path, os.O_RDONLY | os.O_NOFOLLOW)
 
 
-def sync_together(files: Iterable[Path], folders: Iterable[Path]) -> None:
-    """Make files written with ``sync=False`` durable, then their folders (the renames): many at once. The fsyncs
-    run side by side, so the file system commits them together (one journal commit for the lot, not one each).
-    Each thread takes its share of the files in turn rather than one file per hand-off: measured for 64 small
-    files, 5.9 ms and 5.2 ms of CPU against 6.7 ms and 7.6 ms of CPU (14.9 ms one after the other)."""
-    for paths, sync in ((list(dict.fromkeys(files)), fsync_file), (list(dict.fromkeys(folders)), fsync_dir)):
+def sync_together(files: Iterable[Path], folders: Iterable[Path], method: SyncMethod = "fsync") -> None:
+    """Make files written with ``sync=False`` durable, then their folders (the renames): many at once.
+
+    ``syncfs``, for a group (at least ``SYNCFS_FROM`` paths): one ``syncfs`` per file system they lie on, which
+    writes back and commits the file system's whole journal, so every file and rename in it is on disk. It flushes
+    other programs' pending writes to that file system too, hence the ``fsync`` method for a state folder on a busy
+    shared disk. Measured over 1000 filled 7429s (A/B, 8 rounds): the service's main process 0.15 ms less CPU per
+    document, and with 2 workers no storm of fsync threads waking up and pre-empting them.
+
+    ``fsync`` (and a group too small): an fsync per file, then per folder, side by side, so the file system commits
+    them together (one journal commit for the lot, not one each). Each thread takes its share of the files in turn
+    rather than one file per hand-off: measured for 64 small files, 5.9 ms and 5.2 ms of CPU against 6.7 ms and
+    7.6 ms of CPU (14.9 ms one after the other)."""
+    files, folders = list(dict.fromkeys(files)), list(dict.fromkeys(folders))
+    if method == "syncfs" and len(files) + len(folders) >= SYNCFS_FROM:
+        systems: dict[int, Path] = {}  # one folder on each file system
+        for folder in [*folders, *(path.parent for path in files)]:
+            systems.setdefault(os.stat(folder).st_dev, folder)
+        for folder in systems.values():
+            _syncfs(folder)
+        return
+    for paths, sync in ((files, fsync_file), (folders, fsync_dir)):
         if len(paths) == 1:
             sync(paths[0])
         elif paths:
@@ -80,7 +98,25 @@ def sync_together(files: Iterable[Path], folders: Iterable[Path]) -> None:
             list(_syncers().map(_sync_each, [sync] * len(shares), shares))
 
 
+SyncMethod = Literal["syncfs", "fsync"]
 SYNC_THREADS = 8
+SYNCFS_FROM = 8  # a lone document (a record, a letter and their folders) is synced file by file, only what it wrote
+
+
+def _syncfs(folder: Path) -> None:
+    """syncfs(2) on the file system holding ``folder``: reports a failed write-back since Linux 5.8."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if _libc().syncfs(fd) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, os.strerror(code))
+    finally:
+        os.close(fd)
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _sync_each(sync: Callable[[Path], None], paths: list[Path]) -> None:

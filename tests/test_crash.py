@@ -12,6 +12,7 @@ after start (while it starts, or finishes what the previous life left in its wor
 from __future__ import annotations
 
 import collections
+import errno
 import hashlib
 import io
 import json
@@ -22,7 +23,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from PIL import Image
 from reportlab.pdfgen.canvas import Canvas
 
 from fixtures.generate import expected_outcome, fake_application, fake_notice, fill_acroform
-from pipeline import outputs
+from pipeline import fsutil, outputs
 from pipeline.config import Settings
 from pipeline.formspec import FormSpec
 from pipeline.fsutil import PARTIAL_WRITE
@@ -42,6 +43,7 @@ from pipeline.register import Register
 from pipeline.schema import SCHEMA_PATH
 from pipeline.service import open_intake
 from pipeline.stages import Input, case_id
+from pipeline.watch import unfinished
 from tests.conftest import FIXTURES, ROOT
 from tests.test_watch import wait_for
 
@@ -358,3 +360,52 @@ def test_each_half_finished_step_is_finished_by_the_next_attempt(
     [row] = list(register.db.execute("SELECT outcome FROM documents"))
     register.close()
     assert row["outcome"] == result.outcome
+
+
+@pytest.mark.parametrize("method", ["syncfs", "fsync"])
+def test_a_group_the_disk_fails_to_make_durable_waits_and_is_recorded_once_when_tried_again(
+    method: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own_umask: None
+) -> None:
+    """A write-back error while a group of documents is made durable (either method): nothing of the group is
+    committed or moved on, each document waits as failed_transient, and the next attempt records each once."""
+    settings = Settings(
+        inbox=tmp_path / "inbox",
+        outbox=tmp_path / "outbox",
+        state_dir=tmp_path / "var",
+        workers=2,
+        retry_seconds=0.0,
+        sync_method=method,
+    )
+    notices = sorted((FIXTURES / "fk7429").glob("*.pdf"))
+    failed: list[str] = []
+
+    def fail(name: str) -> Callable[..., None]:
+        def failing(*args: object) -> None:
+            failed.append(name)
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+        return failing
+
+    with open_intake(settings) as intake:
+        given = []
+        for n, notice in enumerate(notices):
+            path = settings.work_dir / f"{n:016x}.pdf"
+            path.write_bytes(notice.read_bytes())
+            given.append(Input(path, f"notice {n}.pdf"))
+        monkeypatch.setattr(fsutil, "SYNCFS_FROM", 1)  # every group, however the documents finish
+        monkeypatch.setattr(fsutil, "_syncfs", fail("syncfs"))
+        monkeypatch.setattr(fsutil, "fsync_file", fail("fsync"))
+        first = list(intake.handle_many(given, move=True, channel="inbox"))
+        monkeypatch.undo()
+        assert set(failed) == {method}
+        assert [r.outcome for r in first] == ["failed_transient"] * len(notices)
+        assert all(g.path.exists() for g in given)
+        assert intake.register.db.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
+        again = list(intake.handle_many(unfinished(settings, intake.register), move=True, channel="inbox"))
+        states = [r["state"] for r in intake.register.db.execute("SELECT state FROM ledger")]
+    expected = [json.loads(n.with_suffix("").with_suffix(".expected.json").read_text())["outcome"] for n in notices]
+    assert [r.outcome for r in again] == expected
+    assert sorted(states) == sorted("done" if outcome == "recorded" else outcome for outcome in expected)
+    assert len({c for r in again for c in r.cases}) == len(notices) and not any(g.path.exists() for g in given)
+    letters = [p.name for p in settings.letters_dir.rglob("*.pdf")]
+    assert len(letters) == len(set(letters)) == sum(len(r.letters) for r in again) == expected.count("recorded")

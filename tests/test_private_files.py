@@ -3,9 +3,12 @@ the service and its workers (and tesseract under them) write into, emptied of wh
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import errno
 import hashlib
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -15,7 +18,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline import stages
+from pipeline import fsutil, stages
 from pipeline.conductor import read_input
 from pipeline.config import Settings
 from pipeline.formspec import FormSpec
@@ -239,3 +242,61 @@ def test_sync_together_fsyncs_every_file_once_and_then_every_folder_once(
     sync_together([*files, files[0]], [p.parent for p in files])
     assert sorted(synced[:count]) == sorted(map(str, files))
     assert sorted(synced[count:]) == sorted(map(str, used))
+
+
+def _group(root: Path, count: int) -> list[Path]:
+    files = []
+    for n in range(count):
+        folder = root / f"f{n % 3}"
+        folder.mkdir(exist_ok=True, parents=True)
+        files.append(folder / f"{n}.json")
+        files[-1].write_bytes(b"{}")
+    return files
+
+
+def test_a_group_is_made_durable_with_one_syncfs_per_file_system(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outbox and the state folder may lie on different file systems: each is synced, once, and no file or
+    folder is fsynced one by one."""
+    shm = Path(tempfile.mkdtemp(dir="/dev/shm"))  # tmpfs: another file system than tmp_path's
+    try:
+        files = _group(tmp_path, 12) + _group(shm, 12)
+        assert os.stat(shm).st_dev != os.stat(tmp_path).st_dev
+        synced: list[int] = []
+        real = fsutil._syncfs
+        monkeypatch.setattr(fsutil, "_syncfs", lambda folder: (synced.append(os.stat(folder).st_dev), real(folder)))
+        monkeypatch.setattr(os, "fsync", lambda fd: pytest.fail("fsync of one file in a group synced by syncfs"))
+        sync_together(files, [p.parent for p in files], "syncfs")
+        assert sorted(synced) == sorted({os.stat(tmp_path).st_dev, os.stat(shm).st_dev})
+    finally:
+        shutil.rmtree(shm)
+
+
+def test_a_lone_document_is_synced_file_by_file_even_with_syncfs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only what it wrote: a record and a letter in their folders are fewer than ``SYNCFS_FROM`` paths."""
+    files = _group(tmp_path, 2)
+    synced: list[str] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real_fsync(fd)))
+    monkeypatch.setattr(fsutil, "_syncfs", lambda folder: pytest.fail("syncfs for a lone document"))
+    sync_together(files, [p.parent for p in files], "syncfs")
+    assert sorted(synced) == sorted(map(str, [*files, *{p.parent for p in files}]))
+
+
+def test_a_failed_syncfs_is_an_error_not_a_silent_success(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write-back error reported by syncfs reaches the caller (the group is then postponed and tried again)."""
+
+    class Failing:
+        def syncfs(self, fd: int) -> int:
+            os.fstat(fd)  # a real, open descriptor was handed over
+            ctypes.set_errno(errno.EIO)
+            return -1
+
+    monkeypatch.setattr(fsutil, "_libc", lambda: Failing())
+    files = _group(tmp_path, 10)
+    with pytest.raises(OSError) as caught:
+        sync_together(files, [p.parent for p in files], "syncfs")
+    assert caught.value.errno == errno.EIO
