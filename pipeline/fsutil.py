@@ -85,7 +85,7 @@ def sync_together(files: Iterable[Path], folders: Iterable[Path], method: SyncMe
     files, folders = list(dict.fromkeys(files)), list(dict.fromkeys(folders))
     if method == "syncfs" and len(files) + len(folders) >= SYNCFS_FROM:
         systems: dict[int, Path] = {}  # one folder on each file system
-        for folder in [*folders, *(path.parent for path in files)]:
+        for folder in dict.fromkeys([*folders, *(path.parent for path in files)]):  # a few, each named many times
             systems.setdefault(os.stat(folder).st_dev, folder)
         for folder in systems.values():
             _syncfs(folder)

@@ -217,19 +217,23 @@ def test_a_run_leaves_only_private_files_and_nothing_in_the_shared_temporary_fol
         assert _mode(path) == (0o700 if path.is_dir() else 0o600), (path, oct(_mode(path)))
 
 
+def _group(root: Path, count: int) -> list[Path]:
+    files = []
+    for n in range(count):
+        folder = root / f"f{n % 3}"
+        folder.mkdir(exist_ok=True, parents=True)
+        files.append(folder / f"{n}.json")
+        files[-1].write_bytes(b"{}")
+    return files
+
+
 @pytest.mark.parametrize("count", [1, 2, 7, 8, 9, 30])
 def test_sync_together_fsyncs_every_file_once_and_then_every_folder_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int
 ) -> None:
     """Files shared out among the fsync threads: none left out, none twice (a path given twice is one file), and
     the folders (their renames) only once every file's content is on disk."""
-    folders = [tmp_path / f"f{n}" for n in range(3)]
-    files = []
-    for n in range(count):
-        folders[n % 3].mkdir(exist_ok=True)
-        path = folders[n % 3] / f"{n}.json"
-        path.write_bytes(b"{}")
-        files.append(path)
+    files = _group(tmp_path, count)
     synced: list[str] = []
     real_fsync = os.fsync
 
@@ -242,16 +246,6 @@ def test_sync_together_fsyncs_every_file_once_and_then_every_folder_once(
     sync_together([*files, files[0]], [p.parent for p in files])
     assert sorted(synced[:count]) == sorted(map(str, files))
     assert sorted(synced[count:]) == sorted(map(str, used))
-
-
-def _group(root: Path, count: int) -> list[Path]:
-    files = []
-    for n in range(count):
-        folder = root / f"f{n % 3}"
-        folder.mkdir(exist_ok=True, parents=True)
-        files.append(folder / f"{n}.json")
-        files[-1].write_bytes(b"{}")
-    return files
 
 
 def test_a_group_is_made_durable_with_one_syncfs_per_file_system(
