@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -194,9 +195,14 @@ def test_files_arriving_every_way_are_taken(start: Callable[..., Service], setti
     fk = FIXTURES / "fk7429"
     settings.inbox.mkdir(parents=True)
     shutil.copy(fk / "notice-01-appearance.pdf", settings.inbox / "present before start.pdf")
-    service = start()
-    fd = [p for p in (Path(f"/proc/{service.proc.pid}/fd")).iterdir()]
-    assert any("inotify" in os.readlink(p) for p in fd if p.is_symlink()), "events mode listens for events"
+    # The safety-net listing an hour away: what arrives after the start is taken on its events alone.
+    service = start(rescan_seconds="3600")
+    masks = _inotify_masks(service.proc.pid)
+    assert masks, "events mode listens for events"
+    for mask in masks:
+        # Moves into the inbox and finished writes announce a file; moves out of it (every claim) are not asked for.
+        assert mask & IN_MOVED_TO and mask & IN_CLOSE_WRITE and mask & IN_CREATE
+        assert not mask & IN_MOVED_FROM
     # Renamed into the inbox from elsewhere on the same file system.
     outside = tmp_path / "outside.pdf"
     shutil.copy(fk / "notice-05-need-appearances.pdf", outside)
@@ -216,6 +222,21 @@ def test_files_arriving_every_way_are_taken(start: Callable[..., Service], setti
     assert service.stop(signal.SIGINT) == 0
     for name in ("present before start", "renamed in", "one.pdf", "two.pdf"):
         assert name not in service.logs()
+
+
+IN_CLOSE_WRITE, IN_MOVED_FROM, IN_MOVED_TO, IN_CREATE = 0x8, 0x40, 0x80, 0x100  # inotify(7)
+
+
+def _inotify_masks(pid: int) -> list[int]:
+    """The event masks of a process's inotify watches, as the kernel holds them (``/proc/PID/fdinfo``)."""
+    masks = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            if "inotify" in os.readlink(fd):
+                for line in (Path(f"/proc/{pid}/fdinfo") / fd.name).read_text().splitlines():
+                    if line.startswith("inotify wd:"):
+                        masks.append(int(line.split(" mask:")[1].split()[0], 16))
+    return masks
 
 
 def test_polling_mode_takes_files_without_file_system_events(start: Callable[..., Service], settings: Settings) -> None:
