@@ -370,7 +370,8 @@ def test_a_sure_line_stands_where_the_per_character_reader_was_torn(
         ("fornamn", "ANITA", R("ANIT A", zonal.LINE_SURE - 0.01), "ANITA"),
         ("fornamn", "ANIT A", R("ANITA", SURE), "ANITA"),
         ("adress", "STRANDS TIGEN 3", R("STRANDSTIGEN 3", SURE), "STRANDSTIGEN 3"),
-        ("adress", "KYRKO TORGET 22", R("KYRKOTORGET 22", SURE), None),
+        ("adress", "KYRKO TORGET 22", R("KYRKOTORGET 22", SURE), "KYRKOTORGET 22"),
+        ("adress", "STORA TORGET 1", R("STORATORGET 1", SURE), None),
         ("postort", "MÖLNDAL", R("MÔLNDAL", zonal.LINE_SURE - 0.01), "MÖLNDAL"),
         ("postort", "MÖLNDAL", R("MÕLNDAL", zonal.LINE_FLOOR - 0.01), None),
         ("postort", "MALMÖ", R("MALMO", zonal.LINE_SURE - 0.01), "MALMÖ"),
@@ -427,7 +428,8 @@ def test_a_sure_line_stands_where_the_per_character_reader_was_torn(
         "spacing-differs-line-less-sure",
         "spacing-differs-tesseract-split-a-word",
         "spacing-differs-tesseract-split-a-street",
-        "spacing-differs-both-words",
+        "spacing-differs-a-street-swedish-writes-as-one-word",
+        "spacing-differs-after-an-adjective-both-words",
         "other-marks-for-ours-line-less-sure",
         "other-marks-line-unsure",
         "marks-the-line-reader-missed-less-sure",
@@ -483,7 +485,8 @@ def test_text_stands_only_where_witnesses_agree(
     no words. Never where both may have failed alike (a lone letter that looks like a digit, letters mixed with
     digits, a point or comma from dust, a word the lexicon knows only with other dots or rings), where the two read
     different words, or a word split in two. A street's ending gets back the dots a scan lost (ASPVAGEN is
-    ASPVÄGEN) before any of this. ``None``: the field goes to a person with tesseract's reading."""
+    ASPVÄGEN), and a street's name split before its ending is one word (KYRKO TORGET is KYRKOTORGET, but STORA
+    TORGET stays apart), before any of this. ``None``: the field goes to a person with tesseract's reading."""
     voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.97), None, line)
     if value is None:
         assert voted.value == tesseract and voted.confidence == zonal.DISAGREE
@@ -717,6 +720,84 @@ def test_a_streets_name_the_line_reader_is_unsure_of_stands_where_it_is_spelt_al
     or the reading is a failure all readers share (dots the scan lost, which the lexicon knows)."""
     voted = zonal._text_vote(_field(specs, "adress"), _ocr(tesseract, 0.9), line, letters)
     assert voted.value == tesseract
+    assert (voted.confidence >= zonal.AGREED) is confirmed
+
+
+@pytest.mark.parametrize(
+    ("tesseract", "line", "letters", "value", "confirmed"),
+    [
+        ("STÖRVÄGEN", R("STORVÄGEN", zonal.LINE_SURE), _spelt("STORVÄGEN"), "STORVÄGEN", True),
+        ("EKkVÄGEN", R("EKVÄGEN", zonal.LINE_SURE), _spelt("EKVÄGEN"), "EKVÄGEN", True),
+        ("STÖRVÄGEN", R("STORVAGEN", zonal.LINE_SURE), _spelt("STORVAGEN"), "STORVÄGEN", True),
+        ("STÖRVÄGEN", R("STORVÄGEN", zonal.LINE_SURE - 0.01), _spelt("STORVÄGEN"), "STÖRVÄGEN", False),
+        ("STÖRVÄGEN", R("STORVÄGEN", zonal.LINE_SURE), _spelt("STORVÄGEN", "  O", 0.9), "STÖRVÄGEN", False),
+        ("STÖRVÄGEN", R("STORVÄGEN", zonal.LINE_SURE), _spelt("STÖRVÄGEN"), "STÖRVÄGEN", False),
+        ("STÖRVÄGEN", R("SXOXVÄGEN", zonal.LINE_SURE), _spelt("SXOXVÄGEN"), "STÖRVÄGEN", False),
+        ("BÄCKVÄGEN", R("BACKVÄGEN", zonal.LINE_SURE), _spelt("BACKVÄGEN"), "BÄCKVÄGEN", False),
+    ],
+    ids=[
+        "a-false-mark-of-tesseracts",
+        "a-letter-tesseract-doubled",
+        "the-endings-dots-lost-by-both",
+        "the-line-reader-not-sure",
+        "the-per-character-reader-not-certain",
+        "the-per-character-reader-spelt-tesseracts",
+        "both-read-no-word",
+        "dots-over-an-a-that-a-scan-loses",
+    ],
+)
+def test_a_streets_name_two_readers_spelt_alike_stands_against_tesseracts(
+    specs: dict[str, FormSpec],
+    tesseract: str,
+    line: glyphs.Reading,
+    letters: glyphs.Reading,
+    value: str,
+    confirmed: bool,
+) -> None:
+    """The line reader, sure, and the per-character reader, nearly certain of every letter, read a street's name
+    with the same letters, tesseract with others (a false mark over an O, a letter doubled): theirs stands, where
+    it is words. Not where either is less sure, the per-character reader spelt tesseract's, their letters make no
+    words, or tesseract read dots over an A that both others read bare (those a scan loses)."""
+    voted = zonal._text_vote(_field(specs, "adress"), _ocr(tesseract, 0.9), line, letters)
+    assert voted.value == value
+    assert (voted.confidence >= zonal.AGREED) is confirmed
+
+
+@pytest.mark.parametrize(
+    ("text", "joined"),
+    [
+        ("ASP TORGET 12", "ASPTORGET 12"),
+        ("FABRIKS TORGET", "FABRIKSTORGET"),
+        ("Kyrko gränden 3", "Kyrkogränden 3"),
+        ("BJÖRK VAGEN 7", "BJÖRKVAGEN 7"),
+        ("STORA TORGET 1", "STORA TORGET 1"),  # after an adjective, apart
+        ("ÖVRE GATAN 2", "ÖVRE GATAN 2"),
+        ("GUSTAV ADOLFS TORG 4", "GUSTAV ADOLFS TORG 4"),  # an ending in the indefinite form follows a name apart
+        ("12 GATAN", "12 GATAN"),
+        ("ASPTORGET 12", "ASPTORGET 12"),
+    ],
+)
+def test_a_streets_name_read_apart_before_its_ending_is_one_word(text: str, joined: str) -> None:
+    """Swedish writes a street's name that ends in the definite form as one word (Asptorget), apart only after an
+    adjective (Stora torget); an ending in the indefinite form follows a name apart (Gustav Adolfs torg)."""
+    assert lexicon.joined_street(text) == joined
+
+
+@pytest.mark.parametrize(
+    ("tesseract", "line", "value", "confirmed"),
+    [
+        ("ASP TORGET", R("ASPTORGET", zonal.NEAR_SURE), "ASPTORGET", True),
+        ("FABRIKS TORGET", R("FABRIKS TORGET", zonal.NEAR_SURE), "FABRIKSTORGET", True),
+        ("STORA TORGET", R("STORATORGET", zonal.NEAR_SURE), "STORA TORGET", False),
+    ],
+)
+def test_a_streets_name_split_by_a_reader_is_voted_on_as_one_word(
+    specs: dict[str, FormSpec], tesseract: str, line: glyphs.Reading, value: str, confirmed: bool
+) -> None:
+    """Tesseract splits a street's name where the hand left a wide gap (ASP TORGET); read as Swedish writes it,
+    it agrees with the line reader's ASPTORGET. Where the split follows an adjective, the readers differ."""
+    voted = zonal._text_vote(_field(specs, "adress"), _ocr(tesseract, 0.9), line)
+    assert voted.value == value
     assert (voted.confidence >= zonal.AGREED) is confirmed
 
 

@@ -135,6 +135,30 @@ STREET_ENDS = (
 STREET_ENDS_PLAIN = tuple(plain(end) for end in STREET_ENDS)
 
 
+# The endings in the definite form. A street's name that ends in one is one word (Asptorget, Fabrikstorget, never
+# Asp torget); it is written apart only after an adjective (Stora torget, Gamla vägen, Övre gatan), whose weak form
+# ends in a or e. An ending in the indefinite form follows a name apart (Gustav Adolfs torg, Olof Palmes gata).
+_DEFINITE_ENDS = frozenset(
+    plain(end)
+    for end in STREET_ENDS
+    if end not in ("gränd", "plan", "torg", "väg", "gata")  # Järntorgsgränd, but Brända tomtens gränd
+)
+
+
+def joined_street(text: str) -> str:
+    """A street's name read apart before its ending in the definite form (ASP TORGET, FABRIKS TORGET: tesseract
+    splits a word where a hand leaves a wide gap) as the one word Swedish writes it as (ASPTORGET); apart after a
+    word that ends in a or e (STORA TORGET), a number, or nothing."""
+    out: list[str] = []
+    for token in text.split():
+        before = plain(out[-1].casefold()) if out else ""
+        if before.isalpha() and not before.endswith(("a", "e")) and plain(token.casefold()) in _DEFINITE_ENDS:
+            out[-1] += token
+        else:
+            out.append(token)
+    return " ".join(out)
+
+
 def known(text: str, street: bool = False) -> bool:
     """Whether every word of ``text`` is a form as spelt, and no two neighbours are one word split (KRIS TINA).
     For a ``street``, a word that ends as a street's name does after a form counts too (ASPGATAN, asp + gatan)."""
