@@ -733,7 +733,8 @@ def _alike(tess: str, read: str, is_words: Callable[[str], bool]) -> bool:
     """Whether the line reader read tesseract's words, as far as it reads them: the same letters spaced otherwise
     (ANIT A, KRIS TINA: tesseract's words are words, and the line reader's not), or letter by letter the same but
     for marks: its own over letters tesseract read with Swedish ones (MÔLNDAL, ALINGSÃS: it saw a mark there), or
-    none where tesseract's make words and its letters alone do not (MALMO, TRÄDGARDSVAGEN: it often misses them)."""
+    none where tesseract's make words and its letters alone do not (MALMO, TRÄDGARDSVAGEN: it often misses them), or
+    some of each (VASTERÁS, for VÄSTERÅS)."""
     # Folded before they are measured: folding may lengthen a letter (the line reader's İ folds to i and a dot).
     ours, theirs = _spaced(tess).casefold(), _spaced(read).casefold()
     if ours.replace(" ", "") == theirs.replace(" ", ""):
@@ -743,7 +744,7 @@ def _alike(tess: str, read: str, is_words: Callable[[str], bool]) -> bool:
     pairs = list(zip(ours, theirs, strict=True))
     if all(a == b or _marked_alike(a, b) for a, b in pairs):
         return True
-    return all(a == b or plain(a) == b for a, b in pairs) and not is_words(read)
+    return all(a == b or plain(a) == b or _marked_alike(a, b) for a, b in pairs) and not is_words(read)
 
 
 def _with_marks(tess: str, read: str) -> str:
