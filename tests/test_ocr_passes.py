@@ -1112,6 +1112,10 @@ def _values(**readings: tuple[str, float] | tuple[str, float, tuple[str, ...]]) 
         ({"fornamn": ("VIKTOR", 0.95), "efternamn": ("GRAHN", 0.95),
           "namnfortydligande": ("VISTOR GRAHN", 0.5, ("MISTOR GRAHN",))}, "namnfortydligande", None),
         ({"postort": ("MALMÖ", 0.95), "ort": ("NÅLNÖ", 0.5, ("MALMO",))}, "ort", "MALMÖ"),
+        ({"postort": ("TROLLHÄTTAN", 0.95), "ort": ("TROLLHATTAN", 0.5)}, "ort", "TROLLHÄTTAN"),
+        ({"postort": ("GAVLÉ", 0.5), "ort": ("GÄVLE", 0.95)}, "postort", "GÄVLE"),
+        ({"fornamn": ("MÅNS", 0.95), "efternamn": ("BERG", 0.95), "namnfortydligande": ("MANS BERG", 0.5)},
+         "namnfortydligande", None),
     ],
     ids=[
         "printed-name",
@@ -1127,6 +1131,9 @@ def _values(**readings: tuple[str, float] | tuple[str, float, tuple[str, ...]]) 
         "every-letter-read-by-one-reader-or-the-other",
         "a-letter-read-by-neither",
         "every-letter-of-a-place-read-by-one-reader-or-the-other",
+        "marks-lost-on-one-ink-its-letters-no-word",
+        "marks-lost-on-the-repeated-ink-its-letters-no-word",
+        "marks-lost-on-one-ink-its-letters-a-word-too",
     ],
 )  # fmt: skip
 def test_a_field_written_twice_confirms_the_other_reading(
@@ -1136,7 +1143,8 @@ def test_a_field_written_twice_confirms_the_other_reading(
     definition says so): where all but one of them were read with confidence, the one reading of the last that
     makes them agree is confirmed; where both of a pair are in doubt, a Swedish word tesseract read on both that
     the line reader read on both too, marks aside. One in doubt that neither reader read as the others demand is
-    confirmed where each letter of what they demand was read by one reader or the other. A place that differs
+    confirmed where each letter of what they demand was read by one reader or the other, or where it was read but
+    for marks and its letters so are no word (TROLLHATTAN: the scan lost them on that ink). A place that differs
     (signed elsewhere), two of three fields in doubt, a letter neither read, or a reading that cannot stand (a speck
     read as a point) stay with a person."""
     values = _values(**readings)  # type: ignore[arg-type]

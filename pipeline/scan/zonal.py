@@ -553,6 +553,14 @@ def corroborate(spec: FormSpec, values: dict[str, RawField]) -> None:
             _covered(values, fs, name)
 
 
+def _demanded(values: dict[str, RawField], fs: FieldSpec, name: str) -> str | None:
+    """What the group's other fields, read with confidence, demand of ``name``: the repeats' words for the field
+    that repeats them; the repeated field's for the one repeat (which words of several are whose is not known)."""
+    if name == fs.name:
+        return " ".join(str(values[n].value) for n in fs.repeats)
+    return str(values[fs.name].value) if len(fs.repeats) == 1 else None
+
+
 def _marks_differ(values: dict[str, RawField], fs: FieldSpec) -> bool:
     """Each ink read with confidence, but the two differ only in a letter's marks (LINNÉA above, LINNEA under the
     signature, each read so by two readers): readers lose a faint accent or dots on one ink together, and which ink
@@ -564,17 +572,20 @@ def _marks_differ(values: dict[str, RawField], fs: FieldSpec) -> bool:
 def _covered(values: dict[str, RawField], fs: FieldSpec, name: str) -> None:
     """The one field of a group in doubt, where neither reader read what the others demand of it but each misread
     other letters of it: every letter is read by tesseract or the line reader (VISTOR and MIKTOR, under the
-    signature, for the VIKTOR read with confidence under Förnamn)."""
-    reading = values[name]
-    if name == fs.name:
-        target = " ".join(str(values[n].value) for n in fs.repeats)
-    elif len(fs.repeats) == 1:
-        target = str(values[fs.name].value)
-    else:
-        return  # which words of the repeat are this field's is not known
-    if not reading.alternatives or not _could_stand(target):
+    signature, for the VIKTOR read with confidence under Förnamn); or where tesseract read it but for marks, and
+    its reading so is no word (TROLLHATTAN under the signature, for the TROLLHÄTTAN read with confidence as the
+    postort): which ink lost them is known there, unlike two names that differ in a mark (``_marks_differ``)."""
+    reading, target = values[name], _demanded(values, fs, name)
+    if target is None or not _could_stand(target):
         return
-    want, ours, theirs = (_spaced(t).casefold() for t in (target, str(reading.value or ""), reading.alternatives[0]))
+    text = str(reading.value or "")
+    if plain(_spaced(text)) == plain(_spaced(target)) and not known(text) and known(target):
+        # Marks the scan lost on this ink (TROLLHATTAN, no word), read on the other: the words the other demands.
+        values[name] = RawField(value=target, source=Source.OCR, confidence=AGREED)
+        return
+    if not reading.alternatives:
+        return
+    want, ours, theirs = (_spaced(t).casefold() for t in (target, text, reading.alternatives[0]))
     if len(ours) == len(theirs) == len(want) and all(w in (a, b) for w, a, b in zip(want, ours, theirs, strict=True)):
         values[name] = RawField(value=target, source=Source.OCR, confidence=AGREED)
 
