@@ -319,6 +319,38 @@ def _torn(text: str, other: str, share: float) -> glyphs.Reading:
 
 
 @pytest.mark.parametrize(
+    ("field", "tesseract", "glyph", "line", "value"),
+    [
+        ("telefon", "0791749635", _torn("0701740635", "0701740685", 0.35), R("070.1740635", zonal.LINE_DISSENT),
+         "0701740635"),
+        ("postnummer", "76912", _torn("76910", "76918", 0.4), R("769 10", zonal.LINE_DISSENT), "76910"),
+        ("telefon", "0791749635", _torn("0701740635", "0701740685", 0.35),
+         R("070.1740635", zonal.LINE_DISSENT - 0.01), None),
+        ("telefon", "0791749635", _torn("0701740685", "0701740635", 0.35), R("070.1740635", zonal.LINE_DISSENT),
+         None),
+        ("postnummer", "76912", _torn("7691", "7698", 0.4), R("7691", zonal.LINE_DISSENT), None),
+    ],
+    ids=["phone", "postnummer", "line-less-than-nearly-sure", "other-digits", "out-of-form"],
+)  # fmt: skip
+def test_digits_two_unsure_readers_read_alike_stand(
+    specs: dict[str, FormSpec],
+    field: str,
+    tesseract: str,
+    glyph: glyphs.Reading,
+    line: glyphs.Reading,
+    value: str | None,
+) -> None:
+    """The line reader, nearly sure, and the per-character reader, unsure, read the same digits in their type's
+    form, tesseract others: they stand. Not where the line reader is less sure, the two read other digits, or their
+    digits are out of form (a postnummer of four)."""
+    voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.7), glyph, line)
+    if value is None:
+        assert voted.value == tesseract and voted.confidence == zonal.DISAGREE
+    else:
+        assert voted.value == value and voted.confidence == zonal.AGREED
+
+
+@pytest.mark.parametrize(
     ("field", "glyph", "line", "value"),
     [
         ("lakarintyg_datum", _torn("2026-00-13", "2026-08-13", 0.4), R("2026-08-13", LINE), "2026-08-13"),
