@@ -11,12 +11,15 @@ import datetime as dt
 import hashlib
 import io
 import json
+import random
 from pathlib import Path
 
 import pytest
+from faker import Faker
 from PIL import Image
 
-from bench.scans import same
+from bench.scans import measure, same
+from fixtures.scans import expected_on_paper, fill_paper, make_application, scan_document, write_scan
 from pipeline.conductor import read_document
 from pipeline.config import Settings
 from pipeline.formspec import FormSpec
@@ -203,3 +206,24 @@ def test_staff_check_a_field_left_unconfirmed_without_a_second_letter(
     assert sorted(settings.outbox.rglob("*.pdf")) == letters  # no second letter
     with pytest.raises(ReviewError, match="not waiting for review"):  # nothing is left to check
         review.open_case(register, case_id, unconfirmed=True)
+
+
+def test_the_bench_counts_a_case_whose_paper_lacks_the_address_as_a_persons_however_well_read(
+    specs: dict[str, FormSpec], tmp_path: Path
+) -> None:
+    """The bench's no-review share beside what a reader that read every field right would reach: a scan whose
+    applicant left the street empty goes to a person (no letter can reach them), read well or not."""
+    spec = specs["ansokan-samordning"]
+    faker = Faker("sv_SE")
+    faker.seed_instance(7)
+    rng = random.Random(7)
+    scans = []
+    for i, street in enumerate((True, False)):
+        values = make_application(faker, rng, "complete")
+        if not street:
+            values["adress"] = None
+        path = tmp_path / f"scan-{i}.tif"
+        write_scan(scan_document(fill_paper(spec, values, rng), "good", rng), path)
+        scans.append((path, expected_on_paper(spec, values)))
+    tally = measure(scans, specs, tmp_path / "out")
+    assert tally.cases == 2 and tally.clean_on_paper == 1
