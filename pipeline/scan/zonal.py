@@ -548,8 +548,7 @@ def corroborate(spec: FormSpec, values: dict[str, RawField]) -> None:
         for candidate in (str(reading.value or ""), *reading.alternatives):
             trial = {n: str(values[n].value) for n in group if n != name} | {name: candidate}
             if _could_stand(candidate) and _same_text(trial[fs.name], " ".join(trial[n] for n in fs.repeats)):
-                value = candidate.upper() if str(reading.value or "").isupper() else candidate
-                values[name] = RawField(value=value, source=Source.OCR, confidence=AGREED)
+                values[name] = _agreed_as(candidate, str(reading.value or ""))
                 break
         else:
             _covered(values, fs, name)
@@ -664,11 +663,11 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading
     if floor and _could_stand(tess, street) and is_words(tess) and _alike(tess, read, is_words):
         return _confirm(reading)
     if floor and not street and (words := _one_letter_apart(tess, read, is_words, line.confidence)) is not None:
-        return RawField(value=words.upper() if tess.isupper() else words, source=Source.OCR, confidence=AGREED)
+        return _agreed_as(words, tess)
     # Two readers, one letter by letter, read the same letters; tesseract others.
     two = sure and letters is not None and _two_against_one(tess, read, letters)
     if two and _could_stand(read, street, near=False) and is_words(read):
-        return RawField(value=read.upper() if tess.isupper() else read, source=Source.OCR, confidence=AGREED)
+        return _agreed_as(read, tess)
     if not sure:
         return _doubt(reading)
     candidates = [_with_marks(tess, read), read]  # with tesseract's marks where they make words
@@ -676,7 +675,7 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading
         candidates.append(_with_dots(tess, read))
     for words in dict.fromkeys(candidates):
         if _could_stand(words, street) and is_words(words) and _near(tess, words, is_words, street):
-            return RawField(value=words.upper() if tess.isupper() else words, source=Source.OCR, confidence=AGREED)
+            return _agreed_as(words, tess)
     if street and _could_stand(tess, street) and is_words(tess) and _near(read, tess, is_words, street, edits=1):
         # A street's name is words: tesseract's against the line reader's no word one letter away (SKOLVIGEN). Not
         # further: a misread name composes too freely (IPROTTSVÄGEN: ip + rott, against IDROTISVIGEN).
@@ -838,6 +837,12 @@ def _near(
 
 def _confirm(reading: RawField) -> RawField:
     return reading.model_copy(update={"confidence": max(reading.confidence, AGREED)})
+
+
+def _agreed_as(words: str, tess: str) -> RawField:
+    """Another reading of the ink, confirmed; in capitals where tesseract read capitals (the line reader and the
+    lexicon may give lower case)."""
+    return RawField(value=words.upper() if tess.isupper() else words, source=Source.OCR, confidence=AGREED)
 
 
 def _doubt(reading: RawField) -> RawField:
