@@ -196,6 +196,7 @@ SURE, UNSURE = 0.99, 0.5
 LINE = zonal.LINE_SURE  # sure, but not so sure that digits of a fixed form stand alone (LINE_CERTAIN)
 CERTAIN = zonal.GLYPHS_CERTAIN  # the per-character reader so sure that digits of a fixed form stand alone
 GSURE = zonal.GLYPHS_SURE  # the per-character reader sure: a personnummer whose check digit fits stands
+AGREE = zonal.LINE_AGREE  # the line reader this sure of tesseract's digits in their form: they stand
 R = glyphs.Reading
 
 
@@ -241,6 +242,10 @@ R = glyphs.Reading
         ("postnummer", "40447", R("40447", SURE), R(".46447", zonal.LINE_DISSENT), "40447", zonal.DISAGREE),
         ("postnummer", "40447", R("40447", SURE), R("4644", zonal.LINE_DISSENT), "40447", zonal.AGREED),
         ("postnummer", "40447", R("40447", SURE), R("46447", zonal.LINE_DISSENT - 0.01), "40447", zonal.AGREED),
+        ("telefon", "070-1740687", R("0701740657", GSURE), R("070.1740687", AGREE), "070-1740687", zonal.AGREED),
+        ("telefon", "070-1740687", R("0701740657", GSURE), R("070.1740687", AGREE - 0.01), "070-1740687", 0.5),
+        ("telefon", "070-1740687", R("0701740657", CERTAIN), R("070.1740687", AGREE), "070-1740687", 0.5),
+        ("datum", "2026-912", R("2026-09-12", UNSURE), R("2026-912", AGREE), "2026-912", zonal.DISAGREE),
     ],
     ids=[
         "all-three",
@@ -282,6 +287,10 @@ R = glyphs.Reading
         "tesseract-and-glyphs-agree-the-line-nearly-sure-of-as-many-other-digits",
         "tesseract-and-glyphs-agree-the-line-a-digit-short",
         "tesseract-and-glyphs-agree-the-line-unsure-of-other-digits",
+        "tesseract-and-the-line-agree-in-form-the-per-character-reader-sure-of-others",
+        "tesseract-and-the-line-agree-the-line-less-sure",
+        "tesseract-and-the-line-agree-the-per-character-reader-certain-of-others",
+        "tesseract-and-the-line-agree-out-of-form",
     ],
 )
 def test_digits_count_only_where_two_kinds_of_reader_agree(
@@ -302,7 +311,9 @@ def test_digits_count_only_where_two_kinds_of_reader_agree(
     per-character reader but not against two readers, where its digits have their type's form (a digit dropped
     breaks a date's or a postnummer's; a phone number's length varies, so another reader must have read as many).
     The per-character reader nearly certain stands alone where a date's or a postnummer's form holds and the line
-    reader is not sure of other digits in that form, and sure where a personnummer's check digit fits."""
+    reader is not sure of other digits in that form, and sure where a personnummer's check digit fits. Tesseract
+    and the line reader, less than sure, that read the same digits in their form stand against the per-character
+    reader unless it is nearly certain of others."""
     voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.7), glyph, line)
     assert voted.value == value and voted.confidence == confidence
 
@@ -439,6 +450,7 @@ def test_a_sure_line_stands_where_the_per_character_reader_was_torn(
         ("postort", "VÄSTERÅS", R("VISTERÁS", SURE), None),
         ("fornamn", "TÖRSTFN", R("TORSTEN", SURE), "TORSTEN"),
         ("fornamn", "TÖRSTEN", R("TORSTEN", SURE), None),
+        ("fornamn", "PÅNS", R("HANS", SURE), "HANS"),
         ("namnfortydligande", "ELLEN MOHAMMADI", R("ELLEN MOHAMMAD", SURE), None),
         ("efternamn", "NGUYEN", R("NGUYỄN", SURE), None),
         ("efternamn", "NGUYÉN", R("NGUYEN", SURE), None),
@@ -499,6 +511,7 @@ def test_a_sure_line_stands_where_the_per_character_reader_was_torn(
         "marks-and-a-letter-read-otherwise",
         "dots-only-tesseract-read-are-not-taken",
         "marks-tesseract-read-that-make-another-word",
+        "a-ring-only-tesseract-read-where-the-line-readers-letters-are-a-word",
         "a-letter-the-line-reader-dropped",
         "marks-tesseract-missed",
         "marks-the-line-reader-may-have-missed",
@@ -610,6 +623,52 @@ def test_the_line_readers_letters_take_tesseracts_dots_where_that_makes_words(
     neither reading is words and the line reader's letters with tesseract's marks on the same letters are, those
     stand. Tesseract reads false dots too, so never where the line reader's own letters are words (OLSSON stands as
     it read it), nor where the line reader is not sure, nor where the marks make no word either."""
+    _voted_as(specs, field, tesseract, line, value)
+
+
+ALONE = zonal.LINE_ALONE  # the line reader so sure of words that they stand against tesseract's failed reading
+
+
+@pytest.mark.parametrize(
+    ("field", "tesseract", "line", "value"),
+    [
+        ("ort", "HALNS TAD", R("HALMSTAD", ALONE), "HALMSTAD"),
+        ("ort", "FELINGBORG", R("HELSINGBORG", ALONE), "HELSINGBORG"),
+        ("namnfortydligande", "NARGARE TA ANDERSSON", R("MARGARETA ANDERSSON", ALONE), "MARGARETA ANDERSSON"),
+        ("ort", "HALNS TAD", R("HALMSTAD", ALONE - 0.001), None),
+        ("efternamn", "LINDQVIST", R("LINDQUIST", 1.0), None),
+        ("efternamn", "TDIANA", R("DIANA", 1.0), None),
+        ("namnfortydligande", "ELLEN MOHAMMADI", R("ELLEN MOHAMMAD", 1.0), None),
+        ("efternamn", "JONSSOMX", R("JONSSON", 1.0), None),
+        ("efternamn", "LINDGRXYZQ", R("LINDGREN", 1.0), None),
+        ("efternamn", "LARBSON", R("LARSSON XYZ", 1.0), None),
+        ("namnfortydligande", "NARGARE TA WALL", R("MARGARET WALL", 1.0), None),
+        ("fornamn", "ANDRÉAS", R("ANDREAS", 1.0), None),
+    ],
+    ids=[
+        "a-place-tesseract-split-and-misread",
+        "a-place-tesseract-misread-a-letter-of-and-dropped-one",
+        "a-name-tesseract-split-and-misread",
+        "the-line-reader-not-nearly-certain",
+        "tesseract-read-another-name",
+        "tesseract-read-its-letters-and-one-more",
+        "tesseract-read-its-letters-and-one-more-in-a-name-no-lexicon-knows",
+        "dots-or-a-ring-make-words-too",
+        "too-far-from-tesseracts-letters",
+        "the-line-reader-read-no-words",
+        "tesseract-read-more-letters",
+        "marks-alone-differ",
+    ],
+)
+def test_the_line_reader_nearly_certain_of_words_stands_against_tesseracts_failed_reading(
+    specs: dict[str, FormSpec], field: str, tesseract: str, line: glyphs.Reading, value: str | None
+) -> None:
+    """Where tesseract read no words and the line reader, nearly certain, read words the lexicon knows near its
+    letters (tesseract splits a word and misreads a letter or adds one: HALNS TAD for HALMSTAD), the line reader's
+    words stand alone. Not where tesseract read words too (a person chooses between two names), nor where tesseract
+    read more letters (the line reader drops a letter at its surest: MARGARET), nor where dots or a ring over its
+    bare letters make words too or the two differ in marks alone (it misses marks), nor far from tesseract's
+    letters, nor less sure."""
     _voted_as(specs, field, tesseract, line, value)
 
 
@@ -841,7 +900,7 @@ def test_free_text_is_left_to_its_threshold(specs: dict[str, FormSpec]) -> None:
     """Free text runs over several lines; the line reader reads one, so tesseract's confidence decides."""
     crop = _written("JAG VILL ARBETA", 1)
     engine = Scripted({"swe": "JAG VILL ARBETA"}, confidence=0.97)
-    [(_, read)] = zonal._read_texts([(_field(specs, "behov_beskrivning"), crop)], engine).items()
+    [(_, read)] = zonal._read_texts([(_field(specs, "behov_beskrivning"), crop)], engine).values.items()
     assert read.value == "JAG VILL ARBETA" and read.confidence == 0.97
 
 
@@ -853,13 +912,13 @@ def test_a_wrong_tesseract_reading_is_caught_by_the_other_readers(specs: dict[st
     postnummer, name = _field(specs, "postnummer"), _field(specs, "efternamn")
     crops = [(postnummer, zonal._compact(_written("47065", 5, font))), (name, _written("LUNDGREN", 5, font))]
     engine = Scripted({"swe": "97065"}, confidence=0.97)
-    read = zonal._read_sheet(crops[:1], engine, zonal.DIGIT_PASS)["postnummer"]
+    read = zonal._read_sheet(crops[:1], engine, zonal.DIGIT_PASS).values["postnummer"]
     assert read.value == "47065" and read.confidence == zonal.AGREED
     engine = Scripted({"swe": "LUNDGREM"}, confidence=0.97)
-    read = zonal._read_sheet(crops[1:], engine, zonal.TEXT_PASS)["efternamn"]
+    read = zonal._read_sheet(crops[1:], engine, zonal.TEXT_PASS).values["efternamn"]
     assert read.value == "LUNDGREN" and read.confidence == zonal.AGREED
     engine = Scripted({"swe": "LUNDBERG"}, confidence=0.97)
-    read = zonal._read_sheet(crops[1:], engine, zonal.TEXT_PASS)["efternamn"]
+    read = zonal._read_sheet(crops[1:], engine, zonal.TEXT_PASS).values["efternamn"]
     assert read.value == "LUNDBERG" and read.confidence == zonal.DISAGREE
     assert engine.calls == [(None, "swe")]  # one engine call for the sheet
 
@@ -908,14 +967,68 @@ def test_a_streets_number_is_read_as_digits_apart_from_its_name(specs: dict[str,
     the gap before it, is read as digits by the line reader and the per-character reader, the name as a name."""
     adress = _field(specs, "adress")
     crop = _written("ASPGATAN 406", 3, font)
-    read = zonal._read_sheet([(adress, crop)], Placed(crop, ["ASPGATAN", "u06"]), zonal.TEXT_PASS)["adress"]
+    read = zonal._read_sheet([(adress, crop)], Placed(crop, ["ASPGATAN", "u06"]), zonal.TEXT_PASS).values["adress"]
     assert read.value == "ASPGATAN 406" and read.confidence == zonal.AGREED
     crop = _written("NYVÄGEN 446", 4, font)  # a number read as letters: the name ends as a street's name does
-    read = zonal._read_sheet([(adress, crop)], Placed(crop, ["NYVÄGEN", "uug"]), zonal.TEXT_PASS)["adress"]
+    read = zonal._read_sheet([(adress, crop)], Placed(crop, ["NYVÄGEN", "uug"]), zonal.TEXT_PASS).values["adress"]
     assert read.value == "NYVÄGEN 446"  # the number confirmed (else tesseract's uug); the name as its hand allows
     crop = _written("ASPGATAN 12B", 3, font)  # a number with a letter is a person's to confirm
-    read = zonal._read_sheet([(adress, crop)], Placed(crop, ["ASPGATAN", "12B"]), zonal.TEXT_PASS)["adress"]
+    read = zonal._read_sheet([(adress, crop)], Placed(crop, ["ASPGATAN", "12B"]), zonal.TEXT_PASS).values["adress"]
     assert read.confidence < zonal.AGREED
+
+
+@pytest.mark.parametrize("font", scans.HAND_FONTS, ids=lambda p: p.stem)
+def test_a_sheet_notes_a_streets_ending_read_without_its_dots_by_both_readers(
+    specs: dict[str, FormSpec], font: Path
+) -> None:
+    """A street's name written, or scanned, without its ending's dots (ASPVAGEN) is read so by both readers: the
+    sheet notes that the scan loses dots. Where one reader read them, it does not."""
+    adress = _field(specs, "adress")
+    crop = _written("ASPVAGEN 3", 1, font)
+    read = zonal._read_sheet([(adress, crop)], Placed(crop, ["ASPVAGEN", "3"]), zonal.TEXT_PASS)
+    assert read.marks_lost and read.values["adress"].value == "ASPVÄGEN 3"
+    crop = _written("ASPVÄGEN 3", 1, font)
+    read = zonal._read_sheet([(adress, crop)], Placed(crop, ["ASPVÄGEN", "3"]), zonal.TEXT_PASS)
+    assert not read.marks_lost
+
+
+@pytest.mark.parametrize(
+    ("tesseract", "line", "lost"),
+    [
+        ("ASPVAGEN", "ASPVAGEN", True),
+        ("KYRKOGRAND", "KYRKOGRAND", True),
+        ("ASPVAGEN", "ASPVÄGEN", False),
+        ("ASPVÄGEN", "ASPVAGEN", False),
+        ("ASPGATAN", "ASPGATAN", False),
+    ],
+)
+def test_dots_are_lost_where_both_readers_read_a_streets_ending_without_them(
+    tesseract: str, line: str, lost: bool
+) -> None:
+    assert zonal._dots_lost(tesseract, line) is lost
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "doubted"),
+    [
+        ("efternamn", "JONSSON", True),
+        ("namnfortydligande", "ELIN JONSSON", True),
+        ("fornamn", "KARL", True),
+        ("efternamn", "JÖNSSON", False),
+        ("efternamn", "LINDGREN", False),
+        ("postort", "MALMÖ", False),
+        ("adress", "PARKVÄGEN 20", False),
+    ],
+)
+def test_on_a_scan_that_lost_dots_a_name_that_is_words_with_them_too_goes_to_a_person(
+    specs: dict[str, FormSpec], field: str, value: str, doubted: bool
+) -> None:
+    """Where the scan lost a street's ending's dots to both readers, it may have lost them on a name too, to every
+    reader of every ink: a name or place read with confidence that is words with dots or a ring over one of its
+    bare letters as well (JONSSON: JÖNSSON; KARL: KÄRL) goes to a person. Others stand, and so does the street."""
+    values = _values(**{field: (value, zonal.AGREED)})
+    zonal.doubt_lost_marks(specs["ansokan-samordning"], values)
+    assert (values[field].confidence < zonal.AGREED) is doubted and values[field].value == value
 
 
 @pytest.mark.parametrize("font", scans.HAND_FONTS, ids=lambda p: p.stem)
@@ -925,7 +1038,7 @@ def test_a_cut_inside_a_streets_number_is_no_reading(specs: dict[str, FormSpec],
     gives is one inside the number: the whole line's digits tell, and the number goes to a person, never as 60."""
     crop = _written("PARKGATAN8 60", seed, font)
     read = zonal._read_sheet([(_field(specs, "adress"), crop)], Placed(crop, ["PARKGATAN", "60"]), zonal.TEXT_PASS)
-    assert read["adress"].confidence < zonal.AGREED
+    assert read.values["adress"].confidence < zonal.AGREED
 
 
 def test_a_streets_number_is_cut_at_the_gap_before_it() -> None:
@@ -968,7 +1081,7 @@ def test_an_email_whose_point_both_readers_missed_goes_to_a_person(
     monkeypatch.setattr(zonal, "read_line", lambda crop: glyphs.Reading(missed, 0.99))
     for text, agreed in (("ANNIKA.MOHAMMAD@EXAMPLE.NET", False), ("ANNIKAMOHAMMAD@EXAMPLE.NET", True)):
         crop = _written(text, 1, font)
-        read = zonal._read_sheet([(epost, crop)], Whole(crop, missed), zonal.EMAIL_PASS)["epost"]
+        read = zonal._read_sheet([(epost, crop)], Whole(crop, missed), zonal.EMAIL_PASS).values["epost"]
         assert read.value == missed and (read.confidence >= zonal.AGREED) is agreed
 
 
@@ -1197,15 +1310,25 @@ def test_a_field_written_twice_confirms_the_other_reading(
         ({"fornamn": ("LINNÉA", 0.95), "efternamn": ("WAHLSTRÖM", 0.95),
           "namnfortydligande": ("LINNÉA  WAHLSTRÖM", 0.95)}, False),
         ({"postort": ("LUND", 0.95), "ort": ("MALMÖ", 0.95)}, False),
+        ({"fornamn": ("EVA", 0.95), "efternamn": ("JÖNSSON", 0.15, ("JONSSON",)),
+          "namnfortydligande": ("EVA JONSSON", 0.95)}, True),
     ],
-    ids=["an-accent-lost-on-one-ink", "a-ring-lost-on-one-ink", "alike", "signed-elsewhere"],
+    ids=[
+        "an-accent-lost-on-one-ink",
+        "a-ring-lost-on-one-ink",
+        "alike",
+        "signed-elsewhere",
+        "dots-read-on-the-ink-in-doubt",
+    ],
 )  # fmt: skip
 def test_inks_read_with_confidence_that_differ_only_in_marks_go_to_a_person(
     specs: dict[str, FormSpec], readings: dict[str, tuple[object, ...]], doubted: bool
 ) -> None:
     """Both readers of one ink lost a faint accent the readers of the other saw (LINNEA under the signature, LINNÉA
-    under Förnamn): which ink lost it is not known, so every field of the group goes to a person. A place of
-    signing that is another word is what people write, and stands."""
+    under Förnamn): which ink lost it is not known, so every field of the group goes to a person; so too where
+    tesseract read dots on the ink in doubt that make words (JÖNSSON) and the other ink was read without them
+    (JONSSON), though the line reader read that ink without them too. A place of signing that is another word is
+    what people write, and stands."""
     values = _values(**readings)  # type: ignore[arg-type]
     zonal.corroborate(specs["ansokan-samordning"], values)
     assert all((values[n].confidence < zonal.AGREED) is doubted for n in readings)
@@ -1243,7 +1366,7 @@ def test_names_beside_a_large_box_of_grey_paper_are_read(specs: dict[str, FormSp
     box[rng.integers(0, 300, 400), rng.integers(0, 1400, 400)] = 90  # dust
     texts.append((_field(specs, "behov_beskrivning"), box))
     read = zonal._read_sheet(texts, stages.ENGINE, zonal.TEXT_PASS)
-    assert [read[n].value for n, _ in names] == [t for _, t in names]
+    assert [read.values[n].value for n, _ in names] == [t for _, t in names]
 
 
 @pytest.mark.parametrize(("text", "agreed"), [("A", False), ("Å", False), ("BO", True)])
