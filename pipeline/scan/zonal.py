@@ -759,12 +759,13 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading
 
 def _line_alone(tess: str, read: str, line: float, is_words: Callable[[str], bool]) -> bool:
     """Whether the line reader, nearly certain (``LINE_ALONE``), read words as spelt where tesseract read no words
-    but letters near them: a failed reading of the same ink (HALNS TAD for HALMSTAD, BKENNETA for KENNETH, NARGARE
-    TA for MARGARETA), which the line reader read right in every case of calibration. Not where tesseract read words
-    too (two readings of different words are a person's to choose: LINDQVIST, LINDQUIST), nor where tesseract read
-    more letters (the line reader drops letters at its surest: MOHAMMAD for MOHAMMADI, which no lexicon knows), nor
-    where dots or a ring over one of its bare letters make words too, or the two differ in marks alone (it misses
-    marks: JONSSON for JÖNSSON, NGUYEN for NGUYỄN), nor far from tesseract's letters (a reading of other ink)."""
+    but letters near them: a failed reading of the same ink (HALNS TAD for HALMSTAD, FELINGBORG for HELSINGBORG,
+    NARGARE TA for MARGARETA), which the line reader read right in every case of calibration. Not where tesseract
+    read words too (two readings of different words are a person's to choose: LINDQVIST, LINDQUIST), nor where
+    tesseract read more letters (the line reader drops letters at its surest: MOHAMMAD for MOHAMMADI, which no
+    lexicon knows), nor where dots or a ring over one of its bare letters make words too, or the two differ in marks
+    alone (it misses marks: JONSSON for JÖNSSON, NGUYEN for NGUYỄN), nor far from tesseract's letters (a reading of
+    other ink)."""
     if line < LINE_ALONE or not is_words(read) or is_words(tess) or not _could_stand(read, near=False):
         return False
     ours, theirs = _letters(tess), _letters(read)
