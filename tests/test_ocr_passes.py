@@ -560,7 +560,7 @@ def _voted_as(specs: dict[str, FormSpec], field: str, tesseract: str, line: glyp
         ("postort", "ÄNGELHOLN", R("äNGELHOLM", 0.87), "ÄNGELHOLM"),
         ("namnfortydligande", "ERIK SJÖSTRÖN", R("ERIK SJÖSTRÖM", 0.8), "ERIK SJÖSTRÖM"),
         ("postort", "KALMAR", R("KALNAR", zonal.NEAR_SURE - 0.01), "KALMAR"),
-        ("tolk_sprak", "DART", R("DARI", zonal.NEAR_SURE), None),
+        ("efternamn", "DART", R("DARI", zonal.NEAR_SURE), None),
         ("efternamn", "NORDGRÉN", R("NORDGREN", 0.8), None),
         ("postort", "JÖNKÖPING", R("TÖNKÖPING", zonal.LINE_FLOOR - 0.01), None),
         ("postort", "JÖNKÖPING", R("TÖNKÖPINC", 0.83), None),
@@ -644,6 +644,9 @@ ALONE = zonal.LINE_ALONE  # the line reader so sure of words that they stand aga
         ("efternamn", "LARBSON", R("LARSSON XYZ", 1.0), None),
         ("namnfortydligande", "NARGARE TA WALL", R("MARGARET WALL", 1.0), None),
         ("fornamn", "ANDRÉAS", R("ANDREAS", 1.0), None),
+        ("tolk_sprak", "DAR!", R("DARI", ALONE), "DARI"),
+        ("tolk_sprak", "DART", R("DARI", ALONE), "DARI"),
+        ("tolk_sprak", "DARIS", R("DARI", 1.0), None),
     ],
     ids=[
         "a-place-tesseract-split-and-misread",
@@ -658,6 +661,9 @@ ALONE = zonal.LINE_ALONE  # the line reader so sure of words that they stand aga
         "the-line-reader-read-no-words",
         "tesseract-read-more-letters",
         "marks-alone-differ",
+        "a-language-of-the-fields-list-where-tesseract-read-none",
+        "a-language-of-the-fields-list-where-tesseract-read-a-swedish-word",
+        "a-language-where-tesseract-read-more-letters",
     ],
 )
 def test_the_line_reader_nearly_certain_of_words_stands_against_tesseracts_failed_reading(
@@ -668,7 +674,8 @@ def test_the_line_reader_nearly_certain_of_words_stands_against_tesseracts_faile
     words stand alone. Not where tesseract read words too (a person chooses between two names), nor where tesseract
     read more letters (the line reader drops a letter at its surest: MARGARET), nor where dots or a ring over its
     bare letters make words too or the two differ in marks alone (it misses marks), nor far from tesseract's
-    letters, nor less sure."""
+    letters, nor less sure. In a field that holds a name of a list (a language), the list is the lexicon: tesseract's
+    Swedish word (DART) is no reading of a language."""
     _voted_as(specs, field, tesseract, line, value)
 
 
@@ -1261,6 +1268,8 @@ def _values(**readings: tuple[str, float] | tuple[str, float, tuple[str, ...]]) 
         ({"postort": ("GAVLÉ", 0.5), "ort": ("GÄVLE", 0.95)}, "postort", "GÄVLE"),
         ({"fornamn": ("MÅNS", 0.95), "efternamn": ("BERG", 0.95), "namnfortydligande": ("MANS BERG", 0.5)},
          "namnfortydligande", None),
+        ({"fornamn": ("EBBA", 0.95), "efternamn": ("BLOMGREN", 0.95), "namnfortydligande": ("EBBA BLOMGREN", 0.5)},
+         "namnfortydligande", "EBBA BLOMGREN"),
     ],
     ids=[
         "printed-name",
@@ -1279,6 +1288,7 @@ def _values(**readings: tuple[str, float] | tuple[str, float, tuple[str, ...]]) 
         "marks-lost-on-one-ink-its-letters-no-word",
         "marks-lost-on-the-repeated-ink-its-letters-no-word",
         "marks-lost-on-one-ink-its-letters-a-word-too",
+        "a-name-one-letter-from-a-word-that-the-other-ink-confirms",
     ],
 )  # fmt: skip
 def test_a_field_written_twice_confirms_the_other_reading(
@@ -1286,12 +1296,12 @@ def test_a_field_written_twice_confirms_the_other_reading(
 ) -> None:
     """The printed name repeats the first and last names, the place of signing often the postal town (the form's
     definition says so): where all but one of them were read with confidence, the one reading of the last that
-    makes them agree is confirmed; where both of a pair are in doubt, a Swedish word tesseract read on both that
-    the line reader read on both too, marks aside. One in doubt that neither reader read as the others demand is
-    confirmed where each letter of what they demand was read by one reader or the other, or where it was read but
-    for marks and its letters so are no word (TROLLHATTAN: the scan lost them on that ink). A place that differs
-    (signed elsewhere), two of three fields in doubt, a letter neither read, or a reading that cannot stand (a speck
-    read as a point) stay with a person."""
+    makes them agree is confirmed, one letter from another word or not (the other ink says which); where both of a
+    pair are in doubt, a Swedish word tesseract read on both that the line reader read on both too, marks aside. One
+    in doubt that neither reader read as the others demand is confirmed where each letter of what they demand was
+    read by one reader or the other, or where it was read but for marks and its letters so are no word
+    (TROLLHATTAN: the scan lost them on that ink). A place that differs (signed elsewhere), two of three fields in
+    doubt, a letter neither read, or a reading that cannot stand (a speck read as a point) stay with a person."""
     values = _values(**readings)  # type: ignore[arg-type]
     before = values[field]
     zonal.corroborate(specs["ansokan-samordning"], values)

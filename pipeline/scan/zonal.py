@@ -284,7 +284,8 @@ class Pass:
 #   letters and near (it drops letters at its surest: MOHAMMAD for MOHAMMADI), or its letters with the marks tesseract
 #   read on them where its own are no word (ENGSTROM, ENGSTRÖN: ENGSTRÖM). The line reader nearly certain of words
 #   stands alone where tesseract read no words but letters near them, no more of them (HALNS TAD for HALMSTAD: see
-#   ``_line_alone``). Where the two differ in one letter and one
+#   ``_line_alone``); in a field that holds a name of a list, the name of the list (DAR! for the language DARI: see
+#   ``_listed_alone``). Where the two differ in one letter and one
 #   reads words, the other not, the words stand, either reader's (JÖNKÖPING against TÖNKÖPING, ÄNGELHOLM against
 #   ÄNGELHOLN), unless the line reader is nearly certain of its no word. Two readings of different words (ANSA, ANTA
 #   for ANJA) go to a person. In an address, a street's name counts as a word where a word and a street's ending make
@@ -570,7 +571,8 @@ def corroborate(spec: FormSpec, values: dict[str, RawField]) -> None:
     """Where a field repeats others in other ink (the printed name under the signature, the place of signing; the
     form's definition says which), the fields read with confidence confirm the one reading of the last that makes
     them agree. Same words written twice and read alike by two readers each: the readers' failures on one ink are
-    not on the other. Only readings that could stand count, as everywhere."""
+    not on the other. Only readings that could stand count, as everywhere; one letter from another word or not, the
+    other ink, read with confidence, says which."""
     for fs in spec.fields:
         group = [fs.name, *fs.repeats] if fs.repeats else []
         doubtful = [n for n in group if not _confirmed(values.get(n))]
@@ -588,7 +590,9 @@ def corroborate(spec: FormSpec, values: dict[str, RawField]) -> None:
             continue
         for candidate in (str(reading.value or ""), *reading.alternatives):
             trial = {n: str(values[n].value) for n in group if n != name} | {name: candidate}
-            if _could_stand(candidate) and _same_text(trial[fs.name], " ".join(trial[n] for n in fs.repeats)):
+            agree = _same_text(trial[fs.name], " ".join(trial[n] for n in fs.repeats))
+            # One letter from a word or not: the other ink, read with confidence, says which (BLOMGREN, JAFARI).
+            if agree and _could_stand(candidate, near=False):
                 if _marked_here(str(reading.value or ""), candidate):
                     for n in group:
                         values[n] = _doubt(values[n])
@@ -754,6 +758,8 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading
         return _confirm(reading)
     if not street and _line_alone(tess, read, line.confidence, is_words):
         return _agreed_as(read, tess)
+    if fs.words is not None and _listed_alone(tess, read, line.confidence, fs.words):
+        return _agreed_as(read, tess)
     return _doubt(reading)
 
 
@@ -774,6 +780,17 @@ def _line_alone(tess: str, read: str, line: float, is_words: Callable[[str], boo
     if marked_otherwise(read) or ours == theirs:  # marks alone differ: it may have missed them (NGUYỄN)
         return False
     return Levenshtein.distance(ours, theirs) <= max(NEAR_EDITS, NEAR_SHARE * len(theirs))
+
+
+def _listed_alone(tess: str, read: str, line: float, vocabulary: str) -> bool:
+    """Whether the line reader, nearly certain, read a name of the field's vocabulary as spelt where tesseract read
+    none but letters near it, no more of them (DAR! for DARI, a language): as ``_line_alone``, with the vocabulary
+    for the lexicon. That tesseract's letters make a Swedish word (DAR), or the name with dots another (DÄRI), says
+    nothing of a field that holds a language."""
+    if line < LINE_ALONE or not listed(read, vocabulary) or listed(tess, vocabulary):
+        return False
+    ours, theirs = _letters(tess), _letters(read)
+    return len(ours) <= len(theirs) and Levenshtein.distance(ours, theirs) <= max(NEAR_EDITS, NEAR_SHARE * len(theirs))
 
 
 def _letters(text: str) -> str:
