@@ -774,12 +774,9 @@ def _line_alone(tess: str, read: str, line: float, is_words: Callable[[str], boo
     other ink)."""
     if line < LINE_ALONE or not is_words(read) or is_words(tess) or not _could_stand(read, near=False):
         return False
-    ours, theirs = _letters(tess), _letters(read)
-    if len(ours) > len(theirs):  # it may have dropped one: MARGARET for MARGARETA, where tesseract read NARGARE TA
+    if marked_otherwise(read) or _letters(tess) == _letters(read):  # marks alone differ: it may have missed them
         return False
-    if marked_otherwise(read) or ours == theirs:  # marks alone differ: it may have missed them (NGUYỄN)
-        return False
-    return Levenshtein.distance(ours, theirs) <= max(NEAR_EDITS, NEAR_SHARE * len(theirs))
+    return _failed_reading_of(tess, read)
 
 
 def _listed_alone(tess: str, read: str, line: float, vocabulary: str) -> bool:
@@ -789,6 +786,13 @@ def _listed_alone(tess: str, read: str, line: float, vocabulary: str) -> bool:
     nothing of a field that holds a language."""
     if line < LINE_ALONE or not listed(read, vocabulary) or listed(tess, vocabulary):
         return False
+    return _failed_reading_of(tess, read)
+
+
+def _failed_reading_of(tess: str, read: str) -> bool:
+    """Whether tesseract's letters are near the line reader's, and no more of them: the line reader drops a letter
+    at its surest (MARGARET for MARGARETA, where tesseract read NARGARE TA), so where tesseract read more, which
+    reader failed is not known."""
     ours, theirs = _letters(tess), _letters(read)
     return len(ours) <= len(theirs) and Levenshtein.distance(ours, theirs) <= max(NEAR_EDITS, NEAR_SHARE * len(theirs))
 
