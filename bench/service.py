@@ -108,6 +108,11 @@ def _empty(folder: Path) -> bool:
         return next(entries, None) is None
 
 
+def _running(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is not None:
+        raise RuntimeError(f"the service stopped (exit code {proc.returncode})")
+
+
 def run_service(files: list[Path], pages: int, workers: int, state: Path) -> Run:
     inbox, outbox, var = state / "inbox", state / "outbox", state / "var"
     inbox.mkdir(parents=True)
@@ -158,12 +163,10 @@ def run_service(files: list[Path], pages: int, workers: int, state: Path) -> Run
         # service's 2 workers then lacked. The folders are checked once it is logged, and polled only if an input
         # is still there (then that poll is the end).
         while not finished.wait(1.0):
-            if proc.poll() is not None:
-                raise RuntimeError(f"the service stopped (exit code {proc.returncode})")
+            _running(proc)
         end = ended[0]
         while not (_empty(inbox) and _empty(work)):
-            if proc.poll() is not None:
-                raise RuntimeError(f"the service stopped (exit code {proc.returncode})")
+            _running(proc)
             time.sleep(0.05)
             end = time.perf_counter()
         seconds = end - start
