@@ -11,9 +11,11 @@ in different ways agree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -60,6 +62,12 @@ def characters(ink: Mask) -> list[Mask]:
     """The characters of a line of ink, left to right: components, those that overlap in columns joined (the two
     strokes of a broken 4, a dot above)."""
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    return [_cropped(np.isin(labels[:, g0:g1], members)) for g0, g1, members in _grouped(stats)]
+
+
+def _grouped(stats: npt.NDArray[Any]) -> list[tuple[int, int, list[int]]]:
+    """Components (not dust) grouped left to right: each group's columns and its members, those that overlap in
+    columns by half the narrower's width together."""
     parts = sorted((int(s[0]), int(s[0] + s[2]), i) for i, s in enumerate(stats) if i and s[4] >= SPECK)
     groups: list[tuple[int, int, list[int]]] = []
     for x0, x1, i in parts:
@@ -70,12 +78,12 @@ def characters(ink: Mask) -> list[Mask]:
                 groups[-1] = (g0, max(g1, x1), [*members, i])
                 continue
         groups.append((x0, x1, [i]))
-    out = []
-    for g0, g1, members in groups:
-        mask = np.isin(labels[:, g0:g1], members)
-        rows = np.flatnonzero(mask.any(axis=1))
-        out.append(mask[rows[0] : rows[-1] + 1].astype(np.uint8) * 255)
-    return out
+    return groups
+
+
+def _cropped(mask: npt.NDArray[np.bool_]) -> Mask:
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.uint8) * 255
 
 
 def features(char: Mask, line_height: float) -> npt.NDArray[np.float32]:
@@ -151,9 +159,123 @@ def read_letters(grey: npt.NDArray[np.uint8]) -> Reading:
     """A line of capitals read character by character, as ``read_digits`` reads digits. Its ink is parted from the
     paper by the crop's own grey levels (Otsu): a faint, blurred scan's letters, cut at a fixed grey level, break
     into flecks. Measured on poor calibration scans (84 applications): the street names it would confirm went from
-    44 to 51, none wrong."""
+    44 to 51, none wrong.
+
+    Two things the network alone reads badly are settled by the letters' shapes (``_letters``). A letter's marks:
+    the network, shown a plain A in a hand it never learnt, reads Ä as often as A; so the body of the letter says
+    which letter (A, O, E, U) and the parts above it say which mark, if any. And letters that touch (a hand that
+    leans TA together) are one component: a body wider than the line is high is read as two letters where the two
+    are read more surely than the one. Street names of calibration scans (seeds 23-34, 483 names) read exactly
+    went from 45-51% to 61-62% a quality level; the rest are mostly one hand's K, a shape no training font has."""
     _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    return _read(np.asarray(ink, np.uint8), LETTER_WEIGHTS, LETTERS)
+    letters = _letters(np.asarray(ink, np.uint8))
+    if not letters:
+        return Reading("", 0.0, (), LETTERS)
+    height = float(np.median([letter.height for letter in letters]))
+    reader = net(LETTER_WEIGHTS)
+
+    def chances(body: npt.NDArray[np.bool_]) -> npt.NDArray[np.float32]:
+        row: npt.NDArray[np.float32] = reader.probabilities(features(_cropped(body), height)[None])[0]
+        return row
+
+    rows = []
+    for letter in letters:
+        for body, marks in _split(letter, chances, height):
+            rows.append(_marked(chances(body), marks, attached=letter.height >= ATTACHED * height))
+    p = np.stack(rows)
+    best = p.argmax(axis=1)
+    probabilities = tuple(tuple(float(v) for v in row) for row in p)
+    return Reading("".join(LETTERS[i] for i in best), float(p.max(axis=1).min()), probabilities, LETTERS)
+
+
+WIDE = 1.0  # a letter's body wider than the line is high may be two letters that touch
+ATTACHED = 1.2  # a body this much taller than the line's letters may carry its marks joined: the network reads them
+DOT = 2  # a dot of a small hand's Ä may be two pixels: smaller than dust (SPECK), but above a letter's body
+MARKS = {"Ä": "A", "Å": "A", "Ö": "O", "É": "E", "Ü": "U"}  # each marked letter's base letter
+ON = {"dots": {"A": "Ä", "O": "Ö", "U": "Ü"}, "ring": {"A": "Å", "E": "É", "O": "Ö", "U": "Ü"}}
+
+
+@dataclass(frozen=True)
+class _Letter:
+    body: npt.NDArray[np.bool_]  # the letter's columns of the line, without the parts detached above it
+    height: int  # the body's height
+    marks: tuple[tuple[int, int, int, int], ...]  # the detached parts above: x (in the letter's columns), y, w, h
+
+
+def _letters(ink: Mask) -> list[_Letter]:
+    """The line's letters (grouped as ``characters`` groups them), each told apart from the marks above it: a
+    smaller part, or a fleck too small to be a character, that lies above the top quarter of the body, within its
+    columns and not higher than the body is high."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    flecks = [i for i in range(1, count) if DOT <= stats[i, 4] < SPECK]
+    out = []
+    for g0, g1, members in _grouped(stats):
+        main = max(members, key=lambda i: int(stats[i, 4]))
+        marks = [i for i in (*members, *flecks) if i != main and _above(stats[i], stats[main], g0, g1)]
+        body = np.isin(labels[:, g0:g1], [i for i in members if i not in marks])
+        rows = np.flatnonzero(body.any(axis=1))
+        shapes = tuple((int(stats[i, 0]) - g0, int(stats[i, 1]), int(stats[i, 2]), int(stats[i, 3])) for i in marks)
+        out.append(_Letter(body, int(rows[-1] - rows[0] + 1), shapes))
+    return out
+
+
+def _above(part: npt.NDArray[Any], body: npt.NDArray[Any], g0: int, g1: int) -> bool:
+    """Whether a part (its component's stats) is a mark over the body: within the letter's columns g0-g1, ending
+    above the body's top quarter, less than half as high and no further above it than the body is high."""
+    x, y, w, h = (int(v) for v in part[:4])
+    top, tall = int(body[1]), int(body[3])
+    return g0 - 1 <= x + w / 2 <= g1 + 1 and top - tall <= y and y + h <= top + tall / 4 and h < tall / 2
+
+
+def _split(
+    letter: _Letter, chances: Callable[[npt.NDArray[np.bool_]], npt.NDArray[np.float32]], height: float
+) -> list[tuple[npt.NDArray[np.bool_], tuple[tuple[int, int, int, int], ...]]]:
+    """The letter's body, or two letters that touch: cut where the fewest ink columns are (of the middle 60%), if
+    the two halves are read more surely than the whole (the product of their probabilities against the whole's).
+    Each part keeps the marks over its columns."""
+    body = letter.body
+    width = body.shape[1]
+    whole = [(body, letter.marks)]
+    if width <= WIDE * height:
+        return whole
+    ink = body.sum(axis=0)
+    lows = [x for x in range(int(0.2 * width), int(0.8 * width)) if ink[x] <= ink[max(0, x - 1) : x + 2].min()]
+    best, score = whole, float(np.log(chances(body).max()))
+    for x in sorted(lows, key=lambda x: ink[x])[:6]:
+        left, right = body[:, :x], body[:, x:]
+        if not left.any() or not right.any():
+            continue
+        both = float(np.log(chances(left).max()) + np.log(chances(right).max()))
+        if both > score:
+            marks = [m for m in letter.marks if m[0] + m[2] / 2 < x], [m for m in letter.marks if m[0] + m[2] / 2 >= x]
+            best, score = [(left, tuple(marks[0])), (right, tuple((m[0] - x, *m[1:]) for m in marks[1]))], both
+    return best
+
+
+def _marked(
+    p: npt.NDArray[np.float32], marks: tuple[tuple[int, int, int, int], ...], attached: bool
+) -> npt.NDArray[np.float32]:
+    """The network's probabilities with the marks settled by shape: the body's chance of a marked letter is its
+    base letter's (unless the marks may be attached to a tall body), and the marks above make it the marked letter.
+    Two parts are the dots; one wide and flat part, dots run together; one other part a ring (over an A) or an
+    accent (over an E), or a lone dot of an Ä or Ö whose other the scan lost: then the plain and the marked letter
+    are equally likely."""
+    p = p.copy()
+    if not attached:
+        for marked, base in MARKS.items():
+            p[LETTERS.index(base)] += p[LETTERS.index(marked)]
+            p[LETTERS.index(marked)] = 0
+    if not marks:
+        return p
+    w, h = marks[0][2], marks[0][3]
+    fleck = len(marks) == 1 and max(w, h) <= 2 * DOT  # one dot of two, or dust
+    kind = "dots" if len(marks) > 1 or w > 1.7 * h or fleck else "ring"
+    share = 0.5 if fleck else 1.0
+    for base, marked in ON[kind].items():
+        moved = p[LETTERS.index(base)] * share
+        p[LETTERS.index(marked)] += moved
+        p[LETTERS.index(base)] -= moved
+    return p
 
 
 def _read(ink: Mask, weights: Path, classes: str) -> Reading:
