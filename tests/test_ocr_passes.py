@@ -1237,6 +1237,31 @@ def test_a_streets_ending_gets_back_the_dots_the_scan_lost(text: str, marked: st
 
 
 @pytest.mark.parametrize(
+    ("text", "swedish"),
+    [
+        ("VILLAVÃGEN", "VILLAVÄGEN"),
+        ("ASPVÁGEN 3", "ASPVÄGEN 3"),
+        ("Kyrkogrànd", "Kyrkogränd"),
+        ("VILLAVAGEN", "VILLAVAGEN"),  # bare: dots a scan lost are ``with_street_marks``'s to put back
+        ("VILLAVÅGEN", "VILLAVÅGEN"),  # a Swedish mark: a reader's misreading of one, not another alphabet's
+        ("VÁGEN", "VÁGEN"),  # an ending alone is no street's name
+        ("STORGATAN", "STORGATAN"),
+    ],
+)
+def test_a_streets_ending_read_with_another_alphabets_mark_is_the_swedish_ending(text: str, swedish: str) -> None:
+    assert lexicon.with_swedish_ending(text) == swedish
+
+
+def test_a_streets_ending_read_with_another_alphabets_mark_agrees_with_the_swedish(
+    specs: dict[str, FormSpec],
+) -> None:
+    """The line reader knows many alphabets and reads some hands' Ä as Ã or Á: where it read VILLAVÃGEN and
+    tesseract VILLAVÄGEN, both saw the mark, and they agree."""
+    voted = zonal._text_vote(_field(specs, "adress"), _ocr("VILLAVÄGEN", 0.9), R("VILLAVÃGEN", 0.99))
+    assert voted.value == "VILLAVÄGEN" and voted.confidence >= zonal.AGREED
+
+
+@pytest.mark.parametrize(
     ("text", "near", "street"),
     [
         ("MILLAGATAN 0", True, True),

@@ -6,7 +6,8 @@ reader agrees on BORLANGE. A person knows the town; so does the lexicon. It is a
   Borlänge is known), LILLEMÖR (only Lillemor), STORVAGEN (a compound: stor + vägen). Then no agreement of readers
   is trusted.
 - ``with_street_marks``: a street's name ending in vagen or grand has lost the dots of vägen or gränd (no street's
-  name ends so); they are put back before the other questions are asked.
+  name ends so); they are put back before the other questions are asked. ``with_swedish_ending`` does the same for
+  an ending read with another alphabet's mark (VILLAVÃGEN).
 - ``known``: is every word a word as spelt (Åsa, Malmö, Lindgren)? Then a reading that one reader made, and the
   other missed by a letter or a ring, has a second witness that is not a reader of ink. Compounds do not count
   here: Swedish compounds so freely that a misread name (PITEA: pi + tea) is one.
@@ -219,6 +220,23 @@ def with_street_marks(text: str) -> str:
             if bare != end and word.endswith(bare) and not _has(forms, word):
                 if _street_name(forms, word[: -len(bare)] + end):
                     token = token[: -len(bare)] + (end.upper() if token.isupper() else end)
+                break
+        out.append(token)
+    return "".join(out)
+
+
+def with_swedish_ending(text: str) -> str:
+    """A street's name whose ending was read with another alphabet's marks (VILLAVÃGEN, ASPVÁGEN, KYRKOGRÀND) with the
+    Swedish ending's (VILLAVÄGEN): a reader that knows many alphabets saw a mark there and took it for another; no
+    street's name ends so. Bare endings are left to ``with_street_marks`` (their marks may be lost, not misread)."""
+    out = []
+    for token in re.split(r"(\W+)", text):
+        word = token.casefold()
+        for end, bare in zip(STREET_ENDS, STREET_ENDS_PLAIN, strict=True):
+            tail = word[-len(end) :]
+            misread = len(word) > len(end) and tail != end and plain(tail) == bare and not set(tail) & set("åäöé")
+            if misread and tail != bare:
+                token = token[: -len(end)] + (end.upper() if token.isupper() else end)
                 break
         out.append(token)
     return "".join(out)

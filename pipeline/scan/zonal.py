@@ -40,6 +40,7 @@ from pipeline.scan.lexicon import (
     plain,
     street_marks_doubtful,
     with_street_marks,
+    with_swedish_ending,
 )
 from pipeline.scan.lines import read_line
 from pipeline.scan.ocr import OcrEngine, Word
@@ -703,8 +704,9 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading
     tess, read = str(reading.value or ""), clean(fs.type, line.text, fs.charset)[0]
     sure, floor = line.confidence >= LINE_SURE, line.confidence >= LINE_FLOOR
     street = fs.charset == "address"  # a street's name is a compound (asp + gatan) more often than a form
-    if street:  # ASP TORGET is ASPTORGET, however wide the hand's gap: the spacing is Swedish's, not the reader's
-        tess, read = joined_street(tess), joined_street(read)
+    if street:  # ASP TORGET is ASPTORGET, however wide the hand's gap: the spacing is Swedish's, not the reader's;
+        # VILLAVÃGEN is VILLAVÄGEN: a reader saw the ending's mark and took it for another alphabet's
+        tess, read = with_swedish_ending(joined_street(tess)), with_swedish_ending(joined_street(read))
     # A street's ending's dots lost to the scan (ASPVAGEN is ASPVÄGEN); elsewhere a letter tesseract read twice. Not
     # in a street's name: a letter added counts as near there (``_near``), and once, the rest may compose a false
     # word (STÖRTOÖRGET, for STORTORGET, is stör + torget).
