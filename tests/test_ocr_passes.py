@@ -299,6 +299,11 @@ R = glyphs.Reading
         ("telefon", "070-1740687", R("0701740657", GSURE), R("070.1740687", AGREE - 0.01), "070-1740687", 0.5),
         ("telefon", "070-1740687", R("0701740657", CERTAIN), R("070.1740687", AGREE), "070-1740687", 0.5),
         ("datum", "2026-912", R("2026-09-12", UNSURE), R("2026-912", AGREE), "2026-912", zonal.DISAGREE),
+        ("telefon", "0701740621", R("0701740621", GSURE), R("070174062", LINE), "0701740621", zonal.AGREED),
+        ("datum", "2026-09-11", R("2026-09-11", GSURE), R("2026-09-1", LINE), "2026-09-11", zonal.AGREED),
+        ("telefon", "0701740621", R("0701740621", GSURE - 0.01), R("070174062", LINE), "0701740621", 0.5),
+        ("telefon", "0701740621", R("0701740621", GSURE), R("070174062", LINE - 0.01), "0701740621", zonal.AGREED),
+        ("telefon", "0701740621", R("0701740621", GSURE), R("070174052", LINE), "0701740621", 0.5),
     ],
     ids=[
         "all-three",
@@ -344,6 +349,11 @@ R = glyphs.Reading
         "tesseract-and-the-line-agree-the-line-less-sure",
         "tesseract-and-the-line-agree-the-per-character-reader-certain-of-others",
         "tesseract-and-the-line-agree-out-of-form",
+        "tesseract-and-glyphs-agree-the-line-sure-left-one-out",
+        "date-tesseract-and-glyphs-agree-the-line-sure-left-one-out",
+        "tesseract-and-glyphs-not-sure-agree-the-line-left-one-out",
+        "tesseract-and-glyphs-agree-the-line-less-sure-left-one-out-as-before",
+        "tesseract-and-glyphs-agree-the-line-left-one-out-and-read-another",
     ],
 )
 def test_digits_count_only_where_two_kinds_of_reader_agree(
@@ -366,7 +376,8 @@ def test_digits_count_only_where_two_kinds_of_reader_agree(
     The per-character reader nearly certain stands alone where a date's or a postnummer's form holds and the line
     reader is not sure of other digits in that form, and sure where a personnummer's check digit fits. Tesseract
     and the line reader, less than sure, that read the same digits in their form stand against the per-character
-    reader unless it is nearly certain of others."""
+    reader unless it is nearly certain of others. Tesseract and the per-character reader, sure, that read the same
+    digits stand where the line reader, sure, read them with one left out (it drops a narrow 1)."""
     voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.7), glyph, line)
     assert voted.value == value and voted.confidence == confidence
 
