@@ -272,8 +272,8 @@ class Pass:
 # Tesseract's confidence does not say which of its readings of a hand are right: it gives a clear, right name 0.6 and
 # a wrong one 0.93, and it misreads hand-written digits often, some confidently (a 3 for an 8 is still a valid
 # postnummer). So a reading is trusted where witnesses that fail differently agree, never on one reader's word:
-# - tesseract, the line reader (PP-OCR: another network, trained on other data) and, for digits and a street's name,
-#   the per-character reader (one character at a time, trained on other hands than the fixtures write with);
+# - tesseract, the line reader (PP-OCR: another network, trained on other data) and, for digits, names, streets and
+#   places, the per-character reader (one character at a time, trained on other hands than the fixtures write with);
 # - for text, the Swedish lexicon (``lexicon``), which reads no ink: what a word can be, not what was written;
 # - text (names, streets, places), in a name or place tesseract's letter read twice, with a Swedish mark and without
 #   (TRÖOLLHÄTTAN: a speck read as a mark of its own), read once first: tesseract's reading stands where the line
@@ -286,7 +286,8 @@ class Pass:
 #   read on them where its own are no word (ENGSTROM, ENGSTRÖN: ENGSTRÖM). The line reader nearly certain of words
 #   stands alone where tesseract read no words but letters near them, no more of them (HALNS TAD for HALMSTAD: see
 #   ``_line_alone``); in a field that holds a name of a list, the name of the list (DAR! for the language DARI: see
-#   ``_listed_alone``). Where the two differ in one letter and one
+#   ``_listed_alone``). The line reader, sure, and the per-character reader, nearly certain, that read the same
+#   letters stand against tesseract's (TÖRSTEN, a mark that is not there). Where the two differ in one letter and one
 #   reads words, the other not, the words stand, either reader's (JÖNKÖPING against TÖNKÖPING, ÄNGELHOLM against
 #   ÄNGELHOLN), unless the line reader is nearly certain of its no word. Two readings of different words (ANSA, ANTA
 #   for ANJA) go to a person. In an address, a street's name counts as a word where a word and a street's ending make
@@ -452,7 +453,8 @@ def _read_sheet(texts: list[tuple[FieldSpec, np.ndarray]], engine: OcrEngine, ho
         glyphs = read_digits(crop) if how.glyphs else None
         # The line reader reads every one-line field tesseract found writing in; free text runs over several lines.
         line = read_line(crop) if fs.type is not FieldType.FREETEXT and (reading.value or how.glyphs) else None
-        voted = _vote(fs, reading, glyphs, line)
+        letters = read_letters(crop) if fs.type is FieldType.TEXT and line is not None else None
+        voted = _vote(fs, reading, glyphs, line, letters)
         if fs.type is FieldType.EMAIL and _points(crop) > str(voted.value or "").count("."):
             voted = _doubt(voted)  # both readers missed a point (ANNIKA.MOHAMMAD) small as a speck
         if fs.type is FieldType.TEXT and voted.confidence < AGREED and line and line.confidence >= LINE_FLOOR:
@@ -682,8 +684,11 @@ def _confirmed(reading: RawField | None) -> bool:
     return reading is not None and bool(reading.value) and reading.confidence >= AGREED
 
 
-def _vote(fs: FieldSpec, reading: RawField, glyphs: Reading | None, line: Reading | None) -> RawField:
-    """Tesseract's reading once the other witnesses of the same ink have had their say (see above)."""
+def _vote(
+    fs: FieldSpec, reading: RawField, glyphs: Reading | None, line: Reading | None, letters: Reading | None = None
+) -> RawField:
+    """Tesseract's reading once the other witnesses of the same ink have had their say (see above): ``glyphs`` the
+    per-character reader's digits, ``letters`` its capitals (of a name or place)."""
     if fs.type in DIGIT_TYPES:
         return _digits_vote(fs.type, reading, glyphs, line)
     if fs.type is FieldType.FREETEXT:  # tesseract's confidence against its type's threshold
@@ -696,11 +701,12 @@ def _vote(fs: FieldSpec, reading: RawField, glyphs: Reading | None, line: Readin
         # that both missed (MARTIN GUSTAVSSON@, tesseract martingustavsson@).
         gap = _GAP_IN_ADDRESS.search(line.text.strip())
         return _confirm(reading) if ok and not gap else _doubt(reading)
-    return _text_vote(fs, reading, line)
+    return _text_vote(fs, reading, line, letters)
 
 
 def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading | None = None) -> RawField:
-    """``letters``: the per-character reader's reading of the same ink, where it was asked (a street's name)."""
+    """``letters``: the per-character reader's reading of the same ink, where it was asked (a street's name, a name,
+    a place)."""
     tess, read = str(reading.value or ""), clean(fs.type, line.text, fs.charset)[0]
     sure, floor = line.confidence >= LINE_SURE, line.confidence >= LINE_FLOOR
     street = fs.charset == "address"  # a street's name is a compound (asp + gatan) more often than a form
@@ -724,9 +730,11 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading
 
     if fs.words and floor and _same_text(tess, read) and listed(tess, fs.words):
         return _confirm(reading)  # a name the field's list holds as spelt: DARI, no lost dots of the word DÄRI
-    spelt = letters is not None and letters.likely(tess, LETTERS_LIKELY)
+    # Three readers, one of them letter by letter, read the same letters of a street's name, which composes freely.
+    # Not a name or place that is no word: all three read VÄXJÖ as VAXIO on a poor scan (its marks lost, J as I).
+    spelt = street and letters is not None and letters.likely(tess, LETTERS_LIKELY)
     if spelt and floor and _same_text(tess, read) and _could_stand(tess, street, near=False):
-        return _confirm(reading)  # three readers, one of them letter by letter, read the same letters
+        return _confirm(reading)
     outvoted = letters is not None and _marks_outvoted(tess, read, letters)
     if outvoted and floor and _could_stand(tess, street, near=False):
         return _confirm(reading)  # two of three read the same marks, all three a mark
