@@ -180,8 +180,8 @@ def read_letters(grey: npt.NDArray[np.uint8]) -> Reading:
 
     rows = []
     for letter in letters:
-        for body, marks in _split(letter, chances, height):
-            rows.append(_marked(chances(body), marks, attached=letter.height >= ATTACHED * height))
+        for read, marks in _split(letter, chances, height):
+            rows.append(_marked(read, marks, attached=letter.height >= ATTACHED * height))
     p = np.stack(rows)
     best = p.argmax(axis=1)
     probabilities = tuple(tuple(float(v) for v in row) for row in p)
@@ -229,26 +229,28 @@ def _above(part: npt.NDArray[Any], body: npt.NDArray[Any], g0: int, g1: int) -> 
 
 def _split(
     letter: _Letter, chances: Callable[[npt.NDArray[np.bool_]], npt.NDArray[np.float32]], height: float
-) -> list[tuple[npt.NDArray[np.bool_], tuple[tuple[int, int, int, int], ...]]]:
-    """The letter's body, or two letters that touch: cut where the fewest ink columns are (of the middle 60%), if
-    the two halves are read more surely than the whole (the product of their probabilities against the whole's).
-    Each part keeps the marks over its columns."""
+) -> list[tuple[npt.NDArray[np.float32], tuple[tuple[int, int, int, int], ...]]]:
+    """The network's reading of the letter's body, or of two letters that touch: cut where the fewest ink columns
+    are (of the middle 60%), if the two halves are read more surely than the whole (the product of their
+    probabilities against the whole's). Each part keeps the marks over its columns."""
     body = letter.body
+    whole = chances(body)
+    best = [(whole, letter.marks)]
     width = body.shape[1]
-    whole = [(body, letter.marks)]
     if width <= WIDE * height:
-        return whole
+        return best
     ink = body.sum(axis=0)
     lows = [x for x in range(int(0.2 * width), int(0.8 * width)) if ink[x] <= ink[max(0, x - 1) : x + 2].min()]
-    best, score = whole, float(np.log(chances(body).max()))
+    score = float(np.log(whole.max()))
     for x in sorted(lows, key=lambda x: ink[x])[:6]:
         left, right = body[:, :x], body[:, x:]
         if not left.any() or not right.any():
             continue
-        both = float(np.log(chances(left).max()) + np.log(chances(right).max()))
+        read = chances(left), chances(right)
+        both = float(np.log(read[0].max()) + np.log(read[1].max()))
         if both > score:
             marks = [m for m in letter.marks if m[0] + m[2] / 2 < x], [m for m in letter.marks if m[0] + m[2] / 2 >= x]
-            best, score = [(left, tuple(marks[0])), (right, tuple((m[0] - x, *m[1:]) for m in marks[1]))], both
+            best, score = [(read[0], tuple(marks[0])), (read[1], tuple((m[0] - x, *m[1:]) for m in marks[1]))], both
     return best
 
 
