@@ -213,30 +213,35 @@ def with_street_marks(text: str) -> str:
     grand, and a scan loses small dots far more often than a hand leaves them out. The rest of the word is left as
     read, for the other checks (BJORKGRAND becomes BJORKGRÄND, still doubtful for its head's lost dots)."""
     forms, _ = _lexicon()
-    out = []
-    for token in re.split(r"(\W+)", text):
-        word = token.casefold()
-        for end, bare in zip(STREET_ENDS, STREET_ENDS_PLAIN, strict=True):
-            if bare != end and word.endswith(bare) and not _has(forms, word):
-                if _street_name(forms, word[: -len(bare)] + end):
-                    token = token[: -len(bare)] + (end.upper() if token.isupper() else end)
-                break
-        out.append(token)
-    return "".join(out)
+
+    def lost(word: str, tail: str, end: str) -> bool:
+        return tail == plain(end) and not _has(forms, word) and _street_name(forms, word[: -len(end)] + end)
+
+    return _with_ending(text, lost)
 
 
 def with_swedish_ending(text: str) -> str:
     """A street's name whose ending was read with another alphabet's marks (VILLAVÃGEN, ASPVÁGEN, KYRKOGRÀND) with the
     Swedish ending's (VILLAVÄGEN): a reader that knows many alphabets saw a mark there and took it for another; no
     street's name ends so. Bare endings are left to ``with_street_marks`` (their marks may be lost, not misread)."""
+
+    def misread(word: str, tail: str, end: str) -> bool:
+        return len(word) > len(end) and tail != plain(end) and not set(tail) & set("åäöé")
+
+    return _with_ending(text, misread)
+
+
+def _with_ending(text: str, fits: Callable[[str, str, str], bool]) -> str:
+    """Each word of ``text`` that ends in a street's ending but for its marks, with the ending as Swedish writes it
+    (in the word's case) where ``fits(word, its ending as read, the ending)``; the rest as read."""
     out = []
     for token in re.split(r"(\W+)", text):
         word = token.casefold()
         for end, bare in zip(STREET_ENDS, STREET_ENDS_PLAIN, strict=True):
             tail = word[-len(end) :]
-            misread = len(word) > len(end) and tail != end and plain(tail) == bare and not set(tail) & set("åäöé")
-            if misread and tail != bare:
-                token = token[: -len(end)] + (end.upper() if token.isupper() else end)
+            if tail != end and plain(tail) == bare:
+                if fits(word, tail, end):
+                    token = token[: -len(end)] + (end.upper() if token.isupper() else end)
                 break
         out.append(token)
     return "".join(out)
