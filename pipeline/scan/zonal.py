@@ -753,6 +753,8 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading
         return _confirm(reading) if sure or unsure_ok else _doubt(reading)
     if floor and _could_stand(tess, street) and is_words(tess) and _alike(tess, read, is_words):
         return _confirm(reading)
+    if floor and _could_stand(tess, street) and is_words(tess) and not is_words(read) and _one_dropped(tess, read):
+        return _confirm(reading)  # a letter the line reader dropped: SÖDERTLJE, BJRKVÄGEN
     if floor and not street and (words := _one_letter_apart(tess, read, is_words, line.confidence)) is not None:
         return _agreed_as(words, tess)
     # Two readers, one letter by letter, read the same letters; tesseract others.
@@ -814,6 +816,18 @@ def _failed_reading_of(tess: str, read: str) -> bool:
     reader failed is not known."""
     ours, theirs = _letters(tess), _letters(read)
     return len(ours) <= len(theirs) and Levenshtein.distance(ours, theirs) <= max(NEAR_EDITS, NEAR_SHARE * len(theirs))
+
+
+def _one_dropped(tess: str, read: str) -> bool:
+    """Whether the line reader read tesseract's characters in order but for one letter. Where tesseract's are words
+    and the line reader's no word, it dropped that letter: it does at its surest, most often one with marks or a
+    wide one (SÖDERTLJE and BJRKVÄGEN for SÖDERTÄLJE and BJÖRKVÄGEN, NYKPING, BERTL). Calibration (seeds 11-49,
+    1,890 applications): 36 names, places and streets so confirmed that no other rule confirmed, none wrong. Not a
+    space dropped (DAR I, tesseract's words, for the language DARI)."""
+    ours, theirs = _spaced(tess).casefold(), _spaced(read).casefold()
+    return len(ours) == len(theirs) + 1 and any(
+        ours[at].isalpha() and ours[:at] + ours[at + 1 :] == theirs for at in range(len(ours))
+    )
 
 
 def _letters(text: str) -> str:
