@@ -304,6 +304,9 @@ R = glyphs.Reading
         ("telefon", "0701740621", R("0701740621", GSURE - 0.01), R("070174062", LINE), "0701740621", 0.5),
         ("telefon", "0701740621", R("0701740621", GSURE), R("070174062", LINE - 0.01), "0701740621", zonal.AGREED),
         ("telefon", "0701740621", R("0701740621", GSURE), R("070174052", LINE), "0701740621", 0.5),
+        ("telefon", "+46701740621", R("346701740621", CERTAIN), R("+467017406.21", LINE), "+46701740621", zonal.AGREED),
+        ("telefon", "46701740621", R("846701740621", GSURE), R(".46701740621", LINE), "+46701740621", zonal.AGREED),
+        ("telefon", "+4670174062", R("346701740621", GSURE), R("+467017406.21", LINE), "+46701740621", zonal.AGREED),
     ],
     ids=[
         "all-three",
@@ -354,6 +357,9 @@ R = glyphs.Reading
         "tesseract-and-glyphs-not-sure-agree-the-line-left-one-out",
         "tesseract-and-glyphs-agree-the-line-less-sure-left-one-out-as-before",
         "tesseract-and-glyphs-agree-the-line-left-one-out-and-read-another",
+        "phone-plus-read-as-a-digit-by-the-per-character-reader",
+        "phone-plus-read-as-a-digit-lost-by-the-others",
+        "phone-plus-read-as-a-digit-tesseract-a-digit-short",
     ],
 )
 def test_digits_count_only_where_two_kinds_of_reader_agree(
@@ -377,9 +383,29 @@ def test_digits_count_only_where_two_kinds_of_reader_agree(
     reader is not sure of other digits in that form, and sure where a personnummer's check digit fits. Tesseract
     and the line reader, less than sure, that read the same digits in their form stand against the per-character
     reader unless it is nearly certain of others. Tesseract and the per-character reader, sure, that read the same
-    digits stand where the line reader, sure, read them with one left out (it drops a narrow 1)."""
+    digits stand where the line reader, sure, read them with one left out (it drops a narrow 1). The per-character
+    reader's phone number of 12 digits, the last 11 +46's, began with a + it read as a digit."""
     voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.7), glyph, line)
     assert voted.value == value and voted.confidence == confidence
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "read"),
+    [
+        (FieldType.PHONE, "346701740621", "+46701740621"),
+        (FieldType.PHONE, "356701740621", "356701740621"),  # not +46: whose the first digit is, is not known
+        (FieldType.PHONE, "46701740621", "46701740621"),  # the + lost, not read as a digit (``_with_plus``)
+        (FieldType.PHONE, "0346701740621", "0346701740621"),
+        (FieldType.POSTNUMMER, "346701740621", "346701740621"),
+    ],
+)
+def test_a_plus_the_per_character_reader_read_as_a_digit(kind: FieldType, text: str, read: str) -> None:
+    row = tuple(0.9 if c == text[0] else 0.01 for c in glyphs.CLASSES)
+    reading = glyphs.Reading(text, 0.9, (row,) * len(text))
+    out = zonal._plus_read_as_a_digit(kind, reading)
+    assert out is not None and out.text == read
+    if read != text:  # the + is what the first character is now, as surely as the reader read any
+        assert out.probabilities[0][glyphs.CLASSES.index("+")] == 1.0 and out.probabilities[1:] == (row,) * 11
 
 
 def _torn(text: str, other: str, share: float) -> glyphs.Reading:
@@ -436,7 +462,7 @@ def test_digits_two_unsure_readers_read_alike_stand(
         ("telefon", _torn("0701740650", "0701740688", 0.3), R("0701740688", LINE), "0701740688"),
         ("telefon", _torn("070-1740640", "070-1740648", 0.3), R("070.1740648", LINE), "0701740648"),
         ("telefon", _torn("046701740691", "+46701740691", 0.3), R("46701740691", LINE), "+46701740691"),
-        ("telefon", _torn("046701740691", "046701740691", 0.3), R("46701740691", LINE), None),
+        ("telefon", _torn("046701740691", "046701740691", 0.3), R("46701740691", LINE), "+46701740691"),
     ],
     ids=[
         "torn-between-0-and-8",
@@ -447,7 +473,7 @@ def test_digits_two_unsure_readers_read_alike_stand(
         "phone",
         "phone-separators-aside",
         "phone-plus-the-line-reader-lost-torn-for-the-other",
-        "phone-plus-the-line-reader-lost-sure-of-a-digit",
+        "phone-plus-the-line-reader-lost-read-as-a-digit-12-digits-are-no-number-without-it",
     ],
 )
 def test_a_sure_line_stands_where_the_per_character_reader_was_torn(

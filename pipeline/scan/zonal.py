@@ -17,7 +17,7 @@ import io
 import re
 import string
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -1025,6 +1025,7 @@ def _digits_vote(
     kind: FieldType, reading: RawField, glyphs: Reading | None, line: Reading | None, *, form: bool = True
 ) -> RawField:
     """``form``: whether the value has its type's form (a house number, compared as a postnummer, has none)."""
+    glyphs = _plus_read_as_a_digit(kind, glyphs)
     others = [(r, at) for r, at in ((line, LINE_SURE), (glyphs, GLYPHS_SURE)) if r is not None]
     sure = {_key(kind, r.text) for r, at in others if r.confidence >= at}
     if len(sure) == 1:
@@ -1059,6 +1060,22 @@ def _digits_vote(
     if glyphs is not None and glyphs.likely(str(read.value), GLYPHS_LIKELY):
         return read
     return _doubt(reading)
+
+
+def _plus_read_as_a_digit(kind: FieldType, glyphs: Reading | None) -> Reading | None:
+    """The per-character reader's phone number with the + it read as a digit (3, 8, 1: some hands' cross is none
+    it learnt) put back: 12 digits whose last 11 begin with 46 are +46 and 9 digits, as a number dialled within
+    Sweden has at most 10. Calibration (seeds 11-49, 1,890 applications): 32 numbers so read; 14 more confirmed
+    then, none wrong."""
+    if kind is not FieldType.PHONE or glyphs is None:
+        return glyphs
+    text = glyphs.text
+    if len(text) != 12 or not text.isdigit() or not text[1:].startswith("46"):
+        return glyphs
+    probabilities = glyphs.probabilities
+    if len(probabilities) == len(text):
+        probabilities = (tuple(float(c == "+") for c in glyphs.classes), *probabilities[1:])
+    return replace(glyphs, text="+" + text[1:], probabilities=probabilities)
 
 
 def _one_left_out(kind: FieldType, reading: RawField, glyphs: Reading | None, line: Reading | None) -> RawField | None:
