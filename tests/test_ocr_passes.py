@@ -1584,6 +1584,11 @@ def _spelt(text: str) -> glyphs.Reading:
     return glyphs.Reading(text.replace(" ", ""), 1.0, rows, glyphs.LETTERS)
 
 
+def _unsure(text: str) -> glyphs.Reading:
+    """``_spelt``, but the reader less than nearly certain of some letter: no witness that outvotes alone."""
+    return dataclasses.replace(_spelt(text), confidence=zonal.LETTERS_CERTAIN - 0.1)
+
+
 @pytest.mark.parametrize(
     ("field", "tesseract", "line", "letters", "value", "confirmed"),
     [
@@ -1591,8 +1596,21 @@ def _spelt(text: str) -> glyphs.Reading:
         ("fornamn", "TÖRSTEN", R("TORSTEN", 0.99), None, "TÖRSTEN", False),
         ("fornamn", "TÖRSTEN", R("TORSTEN", zonal.LINE_SURE - 0.01), _spelt("TORSTEN"), "TÖRSTEN", False),
         ("postort", "VAXIO", R("VAXIO", 0.9), _spelt("VAXIO"), "VAXIO", False),
+        ("fornamn", "ANNÉ", R("ANNE", zonal.LINE_ALONE), _unsure("ANNE"), "ANNE", True),
+        ("fornamn", "ANNÉ", R("ANNE", zonal.LINE_ALONE), _unsure("ANNÉ"), "ANNÉ", False),
+        ("fornamn", "ANNÉ", R("ANNE", zonal.LINE_ALONE - 0.01), _unsure("ANNE"), "ANNÉ", False),
+        ("fornamn", "ANNÉ", R("ANNE", zonal.LINE_ALONE), _unsure("ANN"), "ANNÉ", False),
     ],
-    ids=["outvoted-mark", "no-third-reader", "line-not-sure", "spelt-but-no-word"],
+    ids=[
+        "outvoted-mark",
+        "no-third-reader",
+        "line-not-sure",
+        "spelt-but-no-word",
+        "outvoted-accent",
+        "accent-read-by-the-letter-reader-too",
+        "outvoted-accent-line-not-nearly-certain",
+        "outvoted-accent-the-letter-reader-read-a-letter-less",
+    ],
 )
 def test_the_letter_reader_is_a_third_witness_of_names_and_places(
     specs: dict[str, FormSpec],
@@ -1606,6 +1624,7 @@ def test_the_letter_reader_is_a_third_witness_of_names_and_places(
     """The per-character reader reads a name's or place's capitals too. Nearly certain, it and the line reader, sure,
     read a name alike against tesseract's (a mark tesseract read that is not there: TÖRSTEN). Spelling what the two
     others read alike, it confirms no name or place that is no word, as it does a street's name (all three read
-    VÄXJÖ as VAXIO on a poor scan)."""
+    VÄXJÖ as VAXIO on a poor scan). An accent over an E that tesseract alone read, where its reading is no word and
+    the line reader, nearly certain, read words, is tesseract's (ANNÉ for ANNE)."""
     voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.9), None, line, letters)
     assert voted.value == value and (voted.confidence >= zonal.AGREED) is confirmed
