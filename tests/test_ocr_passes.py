@@ -1032,7 +1032,8 @@ def test_a_wrong_tesseract_reading_is_caught_by_the_other_readers(specs: dict[st
     """Real readers on real writing: tesseract (scripted here) misreads a postnummer and a name confidently; the
     per-character and line readers, reading the crops themselves, put the postnummer right, and the name where
     tesseract read no word (with the lexicon's word); where tesseract read another name, a person decides, unless
-    the per-character reader, nearly certain, spelt the line reader's: two readers of other kinds against one."""
+    the per-character reader spelt the line reader's, one of them nearly certain: two readers of other kinds against
+    one."""
     postnummer, name = _field(specs, "postnummer"), _field(specs, "efternamn")
     crops = [(postnummer, zonal._compact(_written("47065", 5, font))), (name, _written("LUNDGREN", 5, font))]
     engine = Scripted({"swe": "97065"}, confidence=0.97)
@@ -1043,8 +1044,9 @@ def test_a_wrong_tesseract_reading_is_caught_by_the_other_readers(specs: dict[st
     assert read.value == "LUNDGREN" and read.confidence == zonal.AGREED
     engine = Scripted({"swe": "LUNDBERG"}, confidence=0.97)
     read = zonal._read_sheet(crops[1:], engine, zonal.TEXT_PASS).values["efternamn"]
-    letters = glyphs.read_letters(crops[1][1])
-    if letters.text == "LUNDGREN" and letters.confidence >= zonal.LETTERS_CERTAIN:
+    letters, line = glyphs.read_letters(crops[1][1]), lines.read_line(crops[1][1])
+    sure = letters.confidence >= zonal.LETTERS_CERTAIN or line.confidence >= zonal.LINE_ALONE
+    if letters.text == line.text == "LUNDGREN" and sure and line.confidence >= zonal.LINE_SURE:
         assert read.value == "LUNDGREN" and read.confidence == zonal.AGREED
     else:
         assert read.value == "LUNDBERG" and read.confidence == zonal.DISAGREE
@@ -1596,6 +1598,8 @@ def _unsure(text: str) -> glyphs.Reading:
         ("fornamn", "TÖRSTEN", R("TORSTEN", 0.99), None, "TÖRSTEN", False),
         ("fornamn", "TÖRSTEN", R("TORSTEN", zonal.LINE_SURE - 0.01), _spelt("TORSTEN"), "TÖRSTEN", False),
         ("postort", "VAXIO", R("VAXIO", 0.9), _spelt("VAXIO"), "VAXIO", False),
+        ("fornamn", "MARTA", R("MARIA", zonal.LINE_ALONE), _unsure("MARIA"), "MARIA", True),
+        ("fornamn", "MARTA", R("MARIA", zonal.LINE_ALONE - 0.01), _unsure("MARIA"), "MARTA", False),
         ("fornamn", "ANNÉ", R("ANNE", zonal.LINE_ALONE), _unsure("ANNE"), "ANNE", True),
         ("fornamn", "ANNÉ", R("ANNE", zonal.LINE_ALONE), _unsure("ANNÉ"), "ANNÉ", False),
         ("fornamn", "ANNÉ", R("ANNE", zonal.LINE_ALONE - 0.01), _unsure("ANNE"), "ANNÉ", False),
@@ -1606,6 +1610,8 @@ def _unsure(text: str) -> glyphs.Reading:
         "no-third-reader",
         "line-not-sure",
         "spelt-but-no-word",
+        "spelt-less-surely-the-line-nearly-certain",
+        "spelt-less-surely-the-line-sure",
         "outvoted-accent",
         "accent-read-by-the-letter-reader-too",
         "outvoted-accent-line-not-nearly-certain",
@@ -1624,7 +1630,9 @@ def test_the_letter_reader_is_a_third_witness_of_names_and_places(
     """The per-character reader reads a name's or place's capitals too. Nearly certain, it and the line reader, sure,
     read a name alike against tesseract's (a mark tesseract read that is not there: TÖRSTEN). Spelling what the two
     others read alike, it confirms no name or place that is no word, as it does a street's name (all three read
-    VÄXJÖ as VAXIO on a poor scan). An accent over an E that tesseract alone read, where its reading is no word and
-    the line reader, nearly certain, read words, is tesseract's (ANNÉ for ANNE)."""
+    VÄXJÖ as VAXIO on a poor scan). Less sure, it spells the line reader's words as a second witness where the line
+    reader is nearly certain (tesseract's MARTA for MARIA). An accent over an E that tesseract alone read, where its
+    reading is no word and the line reader, nearly certain, read words, is tesseract's own misreading: the E stands
+    (ANNÉ for ANNE)."""
     voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.9), None, line, letters)
     assert voted.value == value and (voted.confidence >= zonal.AGREED) is confirmed
