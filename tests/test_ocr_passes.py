@@ -301,7 +301,7 @@ R = glyphs.Reading
         ("datum", "2026-912", R("2026-09-12", UNSURE), R("2026-912", AGREE), "2026-912", zonal.DISAGREE),
         ("telefon", "0701740621", R("0701740621", GSURE), R("070174062", LINE), "0701740621", zonal.AGREED),
         ("datum", "2026-09-11", R("2026-09-11", GSURE), R("2026-09-1", LINE), "2026-09-11", zonal.AGREED),
-        ("telefon", "0701740621", R("0701740621", GSURE - 0.01), R("070174062", LINE), "0701740621", 0.5),
+        ("telefon", "0701740621", R("0701740621", UNSURE), R("070174062", LINE), "0701740621", zonal.AGREED),
         ("telefon", "0701740621", R("0701740621", GSURE), R("070174062", LINE - 0.01), "0701740621", zonal.AGREED),
         ("telefon", "0701740621", R("0701740621", GSURE), R("070174052", LINE), "0701740621", 0.5),
         ("telefon", "+46701740621", R("346701740621", CERTAIN), R("+467017406.21", LINE), "+46701740621", zonal.AGREED),
@@ -354,7 +354,7 @@ R = glyphs.Reading
         "tesseract-and-the-line-agree-out-of-form",
         "tesseract-and-glyphs-agree-the-line-sure-left-one-out",
         "date-tesseract-and-glyphs-agree-the-line-sure-left-one-out",
-        "tesseract-and-glyphs-not-sure-agree-the-line-left-one-out",
+        "tesseract-and-glyphs-unsure-agree-the-line-left-one-out",
         "tesseract-and-glyphs-agree-the-line-less-sure-left-one-out-as-before",
         "tesseract-and-glyphs-agree-the-line-left-one-out-and-read-another",
         "phone-plus-read-as-a-digit-by-the-per-character-reader",
@@ -382,9 +382,9 @@ def test_digits_count_only_where_two_kinds_of_reader_agree(
     The per-character reader nearly certain stands alone where a date's or a postnummer's form holds and the line
     reader is not sure of other digits in that form, and sure where a personnummer's check digit fits. Tesseract
     and the line reader, less than sure, that read the same digits in their form stand against the per-character
-    reader unless it is nearly certain of others. Tesseract and the per-character reader, sure, that read the same
-    digits stand where the line reader, sure, read them with one left out (it drops a narrow 1). The per-character
-    reader's phone number of 12 digits, the last 11 +46's, began with a + it read as a digit."""
+    reader unless it is nearly certain of others. Tesseract and the per-character reader, however unsure, that read
+    the same digits stand where the line reader, sure, read them with one left out (it drops a narrow 1). The
+    per-character reader's phone number of 12 digits, the last 11 +46's, began with a + it read as a digit."""
     voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.7), glyph, line)
     assert voted.value == value and voted.confidence == confidence
 
