@@ -390,6 +390,31 @@ def test_digits_count_only_where_two_kinds_of_reader_agree(
 
 
 @pytest.mark.parametrize(
+    ("glyph", "line", "value"),
+    [
+        (R("010", 0.76), R("810", zonal.LINE_CERTAIN), "810"),
+        (R("0", 0.92), R("8", zonal.LINE_CERTAIN), "8"),
+        (R("010", 0.76), R("810", zonal.LINE_CERTAIN - 0.01), None),
+        (R("016", 0.76), R("810", zonal.LINE_CERTAIN), None),
+        (R("10", 0.76), R("810", zonal.LINE_CERTAIN), None),
+        (R("810", 0.76), R("010", zonal.LINE_CERTAIN), None),
+    ],
+    ids=["eight-read-as-nought", "a-lone-eight", "line-not-nearly-certain", "other-digits", "fewer", "nought-as-eight"],
+)
+def test_a_house_numbers_eight_the_per_character_reader_read_as_nought(
+    glyph: glyphs.Reading, line: glyphs.Reading, value: str | None
+) -> None:
+    """A house number has no form, so no reader stands alone on it; but where the line reader, nearly certain, read
+    an 8 that the per-character reader read as 0 (it does in some hands, sure of it), and the two read as many
+    digits, the same otherwise, the line reader's stands. Not where they differ otherwise, or in count."""
+    voted = zonal._digits_vote(FieldType.POSTNUMMER, _ocr("", 0.0), glyph, line, form=False)
+    if value is None:
+        assert voted.value == "" and voted.confidence < zonal.AGREED
+    else:
+        assert voted.value == value and voted.confidence == zonal.AGREED
+
+
+@pytest.mark.parametrize(
     ("kind", "text", "read"),
     [
         (FieldType.PHONE, "346701740621", "+46701740621"),
