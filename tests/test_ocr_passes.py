@@ -1637,6 +1637,8 @@ def _unsure(text: str) -> glyphs.Reading:
         ("postort", "VAXIO", R("VAXIO", 0.9), _spelt("VAXIO"), "VAXIO", False),
         ("fornamn", "MARTA", R("MARIA", zonal.LINE_ALONE), _unsure("MARIA"), "MARIA", True),
         ("fornamn", "MARTA", R("MARIA", zonal.LINE_ALONE - 0.01), _unsure("MARIA"), "MARTA", False),
+        ("efternamn", "BLONGREN", R("BLOMGREN", zonal.LINE_ALONE), _unsure("BLOMGREN"), "BLOMGREN", True),
+        ("efternamn", "BLONGREN", R("BLOMGREN", zonal.LINE_ALONE - 0.01), _spelt("BLOMGREN"), "BLONGREN", False),
         ("fornamn", "ANNÉ", R("ANNE", zonal.LINE_ALONE), _unsure("ANNE"), "ANNE", True),
         ("fornamn", "ANNÉ", R("ANNE", zonal.LINE_ALONE), _unsure("ANNÉ"), "ANNÉ", False),
         ("fornamn", "ANNÉ", R("ANNE", zonal.LINE_ALONE - 0.01), _unsure("ANNE"), "ANNÉ", False),
@@ -1649,6 +1651,8 @@ def _unsure(text: str) -> glyphs.Reading:
         "spelt-but-no-word",
         "spelt-less-surely-the-line-nearly-certain",
         "spelt-less-surely-the-line-sure",
+        "a-name-the-lexicon-lacks-the-line-nearly-certain",
+        "a-name-the-lexicon-lacks-the-line-sure",
         "outvoted-accent",
         "accent-read-by-the-letter-reader-too",
         "outvoted-accent-line-not-nearly-certain",
@@ -1668,8 +1672,8 @@ def test_the_letter_reader_is_a_third_witness_of_names_and_places(
     read a name alike against tesseract's (a mark tesseract read that is not there: TÖRSTEN). Spelling what the two
     others read alike, it confirms no name or place that is no word, as it does a street's name (all three read
     VÄXJÖ as VAXIO on a poor scan). Less sure, it spells the line reader's words as a second witness where the line
-    reader is nearly certain (tesseract's MARTA for MARIA). An accent over an E that tesseract alone read, where its
-    reading is no word and the line reader, nearly certain, read words, is tesseract's own misreading: the E stands
-    (ANNÉ for ANNE)."""
+    reader is nearly certain (tesseract's MARTA for MARIA), and so of a name the lexicon lacks (BLOMGREN). An accent
+    over an E that tesseract alone read, where its reading is no word and the line reader, nearly certain, read
+    words, is tesseract's own misreading: the E stands (ANNÉ for ANNE)."""
     voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.9), None, line, letters)
     assert voted.value == value and (voted.confidence >= zonal.AGREED) is confirmed
