@@ -1455,6 +1455,21 @@ def _values(**readings: tuple[str, float] | tuple[str, float, tuple[str, ...]]) 
          "namnfortydligande", None),
         ({"fornamn": ("EBBA", 0.95), "efternamn": ("BLOMGREN", 0.95), "namnfortydligande": ("EBBA BLOMGREN", 0.5)},
          "namnfortydligande", "EBBA BLOMGREN"),
+        ({"fornamn": ("NAR TIN", 0.5, ("MARTIN",)), "efternamn": ("HANSEN", 0.95),
+          "namnfortydligande": ("NAR TIN HANSÉN", 0.5, ("MARTIN HANSEN",))}, "namnfortydligande", "MARTIN HANSEN"),
+        ({"fornamn": ("NAR TIN", 0.5, ("MARTIN",)), "efternamn": ("HANSEN", 0.95),
+          "namnfortydligande": ("NAR TIN HANSÉN", 0.5, ("MARTIN HANSEN",))}, "fornamn", "MARTIN"),
+        ({"fornamn": ("MARGARETA", 0.5, ("MARGARET",)), "efternamn": ("WALL", 0.95),
+          "namnfortydligande": ("NARGARE TA WALL", 0.5, ("MARGARET WALL",))}, "fornamn", None),
+        ({"postort": ("VAXIO", 0.5, ("VAXIO",)), "ort": ("VAXJO", 0.5, ("VAXIO",))}, "ort", None),
+        ({"fornamn": ("NAR TIN", 0.5, ("MARTIN",)), "efternamn": ("HANSEN", 0.95),
+          "namnfortydligande": ("NAR TIN HANSÉN", 0.5, ("MARTEN HANSEN",))}, "fornamn", None),
+        ({"fornamn": ("tUKASZ", 0.5, ("LUKASZ",)), "efternamn": ("KOWALSKI", 0.95),
+          "namnfortydligande": ("tUKASZ KÖWALSKI", 0.5, ("LUKASZ KOWALSKI",))}, "fornamn", None),
+        ({"fornamn": ("ŁUKASZ", 0.5, ("LUKASZ",)), "efternamn": ("KOWALSKI", 0.95),
+          "namnfortydligande": ("ŁUKASZ KOWALSKI", 0.5, ("LUKASZ KOWALSKI",))}, "fornamn", None),
+        ({"fornamn": ("SIGRID", 0.95), "efternamn": ("ØDEGÅRD", 0.5, ("ØDEGÄRD",)),
+          "namnfortydligande": ("SIGRID ØDEGÅRD", 0.5, ("SIGRID ØDEGÄRD",))}, "efternamn", None),
     ],
     ids=[
         "printed-name",
@@ -1474,6 +1489,14 @@ def _values(**readings: tuple[str, float] | tuple[str, float, tuple[str, ...]]) 
         "marks-lost-on-the-repeated-ink-its-letters-no-word",
         "marks-lost-on-one-ink-its-letters-a-word-too",
         "a-name-one-letter-from-a-word-that-the-other-ink-confirms",
+        "two-in-doubt-read-alike-by-the-line-reader",
+        "two-in-doubt-read-alike-by-the-line-reader-the-other",
+        "two-in-doubt-tesseract-read-a-word-the-line-reader-read-otherwise",
+        "two-in-doubt-one-word-the-lexicon-lacks",
+        "two-in-doubt-read-otherwise-by-the-line-reader",
+        "two-in-doubt-a-letter-of-another-alphabet-tesseract-read-in-lower-case",
+        "two-in-doubt-a-letter-of-another-alphabet-the-line-reader-read-as-its-nearest",
+        "two-in-doubt-marks-alone-differ",
     ],
 )  # fmt: skip
 def test_a_field_written_twice_confirms_the_other_reading(
@@ -1485,8 +1508,11 @@ def test_a_field_written_twice_confirms_the_other_reading(
     pair are in doubt, a Swedish word tesseract read on both that the line reader read on both too, marks aside. One
     in doubt that neither reader read as the others demand is confirmed where each letter of what they demand was
     read by one reader or the other, or where it was read but for marks and its letters so are no word
-    (TROLLHATTAN: the scan lost them on that ink). A place that differs (signed elsewhere), two of three fields in
-    doubt, a letter neither read, or a reading that cannot stand (a speck read as a point) stay with a person."""
+    (TROLLHATTAN: the scan lost them on that ink). Two or more in doubt are confirmed where the line reader's
+    readings make the words agree, unless tesseract read a word there that the line reader read otherwise
+    (MARGARETA: it drops a letter) or the words are one the lexicon lacks. A place that differs (signed elsewhere),
+    two of three fields in doubt otherwise, a letter neither read, or a reading that cannot stand (a speck read as a
+    point) stay with a person."""
     values = _values(**readings)  # type: ignore[arg-type]
     before = values[field]
     zonal.corroborate(specs["ansokan-samordning"], values)

@@ -30,7 +30,7 @@ def test_retention_removes_what_is_older_than_its_period_and_records_each_remova
     drop.mkdir()
     old_notice = FIXTURES / "fk7429" / "notice-01-appearance.pdf"
     new_notice = FIXTURES / "fk7429" / "notice-05-need-appearances.pdf"
-    in_review = FIXTURES / "scans" / "ansokan-samordning" / "application-complete-poor.pdf"
+    in_review = FIXTURES / "scans" / "ansokan-samordning" / "application-interpreter-poor.pdf"
     named = drop / "Anna Svensson 19811218-9876.pdf"
     named.write_bytes(b"<html>not a form</html>")
     out = process(env, old_notice, new_notice, in_review, named)

@@ -96,7 +96,7 @@ def test_a_batch_is_split_by_its_qr_codes_and_every_page_accounted_for(env: dict
 
 
 def test_a_scan_needing_review_keeps_crops_for_staff(env: dict[str, str], settings: Settings) -> None:
-    path = SCANS / "ansokan-samordning" / "application-complete-poor.pdf"
+    path = SCANS / "ansokan-samordning" / "application-interpreter-poor.pdf"
     result = process(env, path)[path.name]
     if result["outcome"] != "review":
         pytest.fail("the poor scan was expected to need review; if it no longer does, pick another sample")
