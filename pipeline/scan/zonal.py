@@ -396,7 +396,6 @@ LINE_ALONE = 0.99
 NEAR_EDITS, NEAR_SHARE = 2, 0.25
 _LOOKALIKE_WORD = re.compile(r"(?:^|\s)(?:[OIlSZBGDQT|]|(?=\S*\d)(?=\S*[^\W\d_])\S+)(?=\s|$)", re.IGNORECASE)
 _GAP_IN_ADDRESS = re.compile(r"[^\s.@]\s+[^\s.@]")
-_NUMBER_AFTER = re.compile(r"\s+\d+[A-Za-z]?$")
 _SPECK_MARKS = re.compile(r"[.,:;'`´\"]")  # what a speck of dust beside the writing reads as, to every reader
 # What tesseract reads in the dust after a name or place on a poor scan, and the line reader does not: marks, and a
 # token of a digit or two or of lower-case letters (the form asks for capitals): KALMAR”, STEEN. 0, FALUN. ee.
@@ -789,8 +788,6 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading
     if street:  # ASP TORGET is ASPTORGET, however wide the hand's gap: the spacing is Swedish's, not the reader's;
         # VILLAVÃGEN is VILLAVÄGEN: a reader saw the ending's mark and took it for another alphabet's
         tess, read = with_swedish_ending(joined_street(tess)), with_swedish_ending(joined_street(read))
-        if not _DIGIT.search(tess):  # the line reader's crop reached the house number (FABRIKSGATAN 2): not the name's
-            read = _NUMBER_AFTER.sub("", read)
     # A street's ending's dots lost to the scan (ASPVAGEN is ASPVÄGEN); elsewhere a letter tesseract read twice. Not
     # in a street's name: a letter added counts as near there (``_near``), and once, the rest may compose a false
     # word (STÖRTOÖRGET, for STORTORGET, is stör + torget).
