@@ -377,7 +377,7 @@ LINE_FLOOR = 0.5  # the least the line reader's probability may be where it read
 LINE_AGREE = 0.85
 # Tesseract and the line reader at least this sure read the same street's name, one the lexicon composes (KYRK +
 # GATAN, ÅKER + STIGEN) and one letter from no street's name it knows as a form: it stands, whatever the
-# per-character reader read (it reads some hands' K as W). Calibration (seeds 11-49, 1,890 applications): 1,215
+# per-character reader read (it reads some hands' K as W). Calibration (seeds 11-49, 1,638 applications): 1,215
 # street names read alike and composed so; the 2 wrong were read with the line reader sure (BACKTORGET, dots lost).
 # Of those read at 0.8 to 0.93, 87, all right; 24 no other rule confirmed. Not caught: both readers reading the same
 # other street's name (MILLASTIGEN for VILLASTIGEN), as above the line reader's sure.
@@ -399,7 +399,7 @@ _GAP_IN_ADDRESS = re.compile(r"[^\s.@]\s+[^\s.@]")
 _SPECK_MARKS = re.compile(r"[.,:;'`´\"]")  # what a speck of dust beside the writing reads as, to every reader
 # What tesseract reads in the dust after a name or place on a poor scan, and the line reader does not: marks, and a
 # token of a digit or two or of lower-case letters (the form asks for capitals): KALMAR”, STEEN. 0, FALUN. ee.
-# Calibration (seeds 11-49, 1,890 applications): 15 names and places so read that the line reader read alike without
+# Calibration (seeds 11-49, 1,638 applications): 15 names and places so read that the line reader read alike without
 # it, as a word the lexicon knows, none wrong.
 _DUST_AFTER = re.compile(r"(?:[.,:;'`´\"”“’]+|\s+(?:\d{1,2}|[a-zåäö]{1,2}|[.,:;'`´\"”“’]+))+$")
 DIGIT_PASS = Pass(charset=DIGITS, compact=True, glyphs=True)
@@ -700,7 +700,7 @@ def _line_alike(values: dict[str, RawField], fs: FieldSpec, group: list[str]) ->
     each otherwise (NAR TIN and NAR TIN HANSÉN, for MARTIN and MARTIN HANSEN: its M on this hand). Not where
     tesseract read a word the lexicon knows that the line reader read otherwise (MARGARETA: the line reader dropped
     its A on both inks), nor one word the lexicon lacks (VAXIO on both inks, for VÄXJÖ: marks lost, and J read as I).
-    Calibration (seeds 11-49, 1,890 applications): 9 groups so confirmed, all right. The guards here and below keep
+    Calibration (seeds 11-49, 1,638 applications): 9 groups so confirmed, all right. The guards here and below keep
     out what calibration and the scan samples showed wrong without them (MARGARETA, VAXIO, ŁUKASZ, ØDEGÅRD)."""
     words: dict[str, str] = {}
     for n in group:
@@ -902,7 +902,7 @@ def _one_dropped(tess: str, read: str) -> bool:
     """Whether the line reader read tesseract's characters in order but for one letter. Where tesseract's are words
     and the line reader's no word, it dropped that letter: it does at its surest, most often one with marks or a
     wide one (SÖDERTLJE and BJRKVÄGEN for SÖDERTÄLJE and BJÖRKVÄGEN, NYKPING, BERTL). Calibration (seeds 11-49,
-    1,890 applications): 36 names, places and streets so confirmed that no other rule confirmed, none wrong. Not a
+    1,638 applications): 36 names, places and streets so confirmed that no other rule confirmed, none wrong. Not a
     space dropped (DAR I, tesseract's words, for the language DARI)."""
     ours, theirs = _spaced(tess).casefold(), _spaced(read).casefold()
     return len(ours) == len(theirs) + 1 and any(
@@ -917,7 +917,7 @@ def _letters(text: str) -> str:
 def _two_against_one(tess: str, read: str, letters: Reading, line: float) -> bool:
     """Whether the per-character reader, nearly certain of every letter, spelt the line reader's reading (the
     street's ending's marks put back in both): a second witness of the same letters against tesseract's; or spelt it,
-    less sure, where the line reader is nearly certain (``LINE_ALONE``: over seeds 11-49, 1,890 applications, 32
+    less sure, where the line reader is nearly certain (``LINE_ALONE``: over seeds 11-49, 1,638 applications, 32
     names, places and streets more so confirmed, all right: tesseract read MARTA, HANDEN, NORBERG). Tesseract
     reads a mark over an O that has none (STÖRVÄGEN for STORVÄGEN, both Swedish words) and doubles a letter
     (EKkVÄGEN); where the other two read the letters alike, they were right in every case of calibration (good and
@@ -935,7 +935,7 @@ def _accent_outvoted(tess: str, read: str, letters: Reading) -> bool:
     """Whether tesseract read an accent over an E that neither the line reader nor the per-character reader read
     (it reads one over some hands' E: ANNÉ, ROGÉR, WAHLGRÉN), the two agreeing on each such E, and the readings
     otherwise alike. The per-character reader reads an accent from the ink above a letter; the line reader misses
-    some. Calibration (seeds 11-49, 1,890 applications): of 19 names that tesseract so read and no rule confirmed,
+    some. Calibration (seeds 11-49, 1,638 applications): of 19 names that tesseract so read and no rule confirmed,
     all were the line reader's; 13 with the per-character reader's E, 8 of them with the line reader nearly
     certain (``LINE_ALONE``). Of 60 names with an É, one was read so (RYDÉN, the line reader at 0.94 on a poor
     scan), where tesseract's was a word."""
@@ -996,7 +996,7 @@ def _a_letter_apart_marks_aside(tess: str, read: str, is_words: Callable[[str], 
     """Whether tesseract's words, with Swedish marks only, are one letter from the line reader's no word once marks
     are set aside: the line reader misses marks and misread one letter (VAXTÖ and VÃxτÖ for VÄXJÖ, VISTERÁS for
     VÄSTERÅS: a hand's J and Ä it does not know). As ``_one_letter_apart`` for tesseract's words, of which it is the
-    case where the readings differ in marks too. Calibration (seeds 11-49, 1,890 applications): 38 names and places
+    case where the readings differ in marks too. Calibration (seeds 11-49, 1,638 applications): 38 names and places
     so confirmed that no other rule confirmed, none wrong; without the guards, 3 wrong (ÅRE for ÅKE, a short word;
     ANDERSÉN, a mark of another alphabet; DART, where the line reader read a language of the field's list)."""
     if line >= NEAR_SURE or _FOREIGN.search(tess) or not is_words(tess) or is_words(read) or not _could_stand(tess):
@@ -1166,7 +1166,7 @@ def _eights_read_as_noughts(kind: FieldType, glyphs: Reading, line: Reading) -> 
     """Whether the line reader, nearly certain (``LINE_CERTAIN``), and the per-character reader read as many digits,
     the same but where the line reader read an 8 and the per-character reader a 0: it reads some hands' 8 as 0,
     sure of it. A house number has no form to hold it, so the two readers' count of digits is the check.
-    Calibration (seeds 11-49, 1,890 applications): 11 house numbers so read that no other rule confirmed, all
+    Calibration (seeds 11-49, 1,638 applications): 11 house numbers so read that no other rule confirmed, all
     right (810 for 010, 8 for 0)."""
     ours, theirs = _key(kind, line.text), _key(kind, glyphs.text)
     if line.confidence < LINE_CERTAIN or len(ours) != len(theirs) or ours == theirs:
@@ -1177,7 +1177,7 @@ def _eights_read_as_noughts(kind: FieldType, glyphs: Reading, line: Reading) -> 
 def _plus_read_as_a_digit(kind: FieldType, glyphs: Reading | None) -> Reading | None:
     """The per-character reader's phone number with the + it read as a digit (3, 8, 1: some hands' cross is none
     it learnt) put back: 12 digits whose last 11 begin with 46 are +46 and 9 digits, as a number dialled within
-    Sweden has at most 10. Calibration (seeds 11-49, 1,890 applications): 32 numbers so read; 14 more confirmed
+    Sweden has at most 10. Calibration (seeds 11-49, 1,638 applications): 32 numbers so read; 14 more confirmed
     then, none wrong."""
     if kind is not FieldType.PHONE or glyphs is None:
         return glyphs
@@ -1195,7 +1195,7 @@ def _one_left_out(kind: FieldType, reading: RawField, glyphs: Reading | None, li
     read them with one left out (it drops a narrow 1: 070174062 for 0701740621, 2026-09-1 for 2026-09-11): three
     readers, none against the others, where the line reader's sureness had counted as a dissent. Calibration (seeds
     23-49, 1,134 applications): 5 phone numbers and dates so confirmed with the per-character reader sure, none
-    wrong; over seeds 11-49 (1,890 applications), 4 more with it unsure (0.48 to 0.63), none wrong."""
+    wrong; over seeds 11-49 (1,638 applications), 4 more with it unsure (0.48 to 0.63), none wrong."""
     if glyphs is None or line is None or not reading.value:
         return None
     digits, theirs = _key(kind, reading.value), _key(kind, line.text)
