@@ -743,8 +743,9 @@ def _marks_read_otherwise(tess: str, read: str) -> bool:
 def _another_alphabet_only(tess: str, read: str) -> bool:
     """Whether the two readings differ only where tesseract read a letter of another alphabet."""
     ours, theirs = _spaced(tess).casefold(), _spaced(read).casefold()
-    apart = [a for a, b in zip(ours, theirs, strict=False) if a != b]
-    return len(ours) == len(theirs) and bool(apart) and all(_FOREIGN.match(a) for a in apart)
+    if len(ours) != len(theirs) or ours == theirs:
+        return False
+    return all(_FOREIGN.match(a) for a, b in zip(ours, theirs, strict=True) if a != b)
 
 
 def _contradicted(tess: str, read: str) -> bool:
@@ -974,18 +975,12 @@ def _one_letter_apart(tess: str, read: str, is_words: Callable[[str], bool], lin
     which composes too freely (see ``_text_vote``)."""
     ours, theirs = _spaced(tess), _spaced(read)
     folded = ours.casefold(), theirs.casefold()  # folding may lengthen a letter (İ: i and a dot)
-    if len(ours) != len(theirs) or len(folded[0]) != len(folded[1]):
-        return None
-    apart = [i for i, (a, b) in enumerate(zip(*folded, strict=True)) if a != b]
-    if len(apart) != 1 or " " in (ours[apart[0]], theirs[apart[0]]):
+    if len(ours) != len(theirs) or (at := _letter_apart(*folded)) is None:
         return None
     mine = is_words(ours)
     if mine == is_words(theirs):
         return None
-    word = theirs[: apart[0]].split(" ")[-1] + theirs[apart[0] :].split(" ")[0]
-    if len(word) < ONE_APART_LETTERS:
-        return None
-    if _FOREIGN.search(ours[apart[0]] + theirs[apart[0]]):
+    if _FOREIGN.search(ours[at] + theirs[at]):
         return None  # a letter of another alphabet: the Swedish lexicon is no witness of it
     if mine:
         return ours if line < NEAR_SURE and _could_stand(ours) else None
@@ -1002,13 +997,19 @@ def _a_letter_apart_marks_aside(tess: str, read: str, is_words: Callable[[str], 
     if line >= NEAR_SURE or _FOREIGN.search(tess) or not is_words(tess) or is_words(read) or not _could_stand(tess):
         return False
     ours, theirs = (plain(_spaced(t)).casefold() for t in (tess, read))
+    return _letter_apart(ours, theirs) is not None
+
+
+def _letter_apart(ours: str, theirs: str) -> int | None:
+    """Where two readings of as many characters differ in one, not a space, in a word of ``ONE_APART_LETTERS`` or
+    more: its place."""
     if len(ours) != len(theirs):
-        return False
+        return None
     apart = [i for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b]
     if len(apart) != 1 or " " in (ours[apart[0]], theirs[apart[0]]):
-        return False
-    word = ours[: apart[0]].split(" ")[-1] + ours[apart[0] :].split(" ")[0]
-    return len(word) >= ONE_APART_LETTERS
+        return None
+    at = apart[0]
+    return at if len(ours[:at].split(" ")[-1] + ours[at:].split(" ")[0]) >= ONE_APART_LETTERS else None
 
 
 def _alike(tess: str, read: str, is_words: Callable[[str], bool]) -> bool:
