@@ -1004,7 +1004,12 @@ def _one_letter_apart(tess: str, read: str, is_words: Callable[[str], bool], lin
     ÄNGELHOLM against tesseract's ÄNGELHOLN). Not tesseract's words against the line reader nearly certain of its
     letters (both read the name DARI, tesseract as the word DART), nor where either read a letter of another
     alphabet there (NORDGRÉN, NYLANDÉR: the lexicon knows Swedish words), nor a short word. Not a street's name,
-    which composes too freely (see ``_text_vote``)."""
+    which composes too freely (see ``_text_vote``). Tesseract parts a word where a hand leaves a gap (NAR TIN,
+    LINDS TRÖN for MARTIN, LINDSTRÖM): where the line reader read one word, tesseract's parts are one word too.
+    Calibration (seeds 11-49, 1,638 applications): 14 names and places so confirmed that no other rule confirmed,
+    none wrong."""
+    if " " in _spaced(tess) and " " not in _spaced(read):
+        tess = tess.replace(" ", "")
     ours, theirs = _spaced(tess), _spaced(read)
     folded = ours.casefold(), theirs.casefold()  # folding may lengthen a letter (İ: i and a dot)
     if len(ours) != len(theirs) or (at := _letter_apart(*folded)) is None:
