@@ -593,6 +593,10 @@ def test_a_sure_line_stands_where_the_per_character_reader_was_torn(
         ("efternamn", "XQWZRTYV", R("LINDGREN", SURE), None),
         ("epost", "ulf.magnusson@example.com", R("ULF.MAGNUSSON@example.com", SURE), "ulf.magnusson@example.com"),
         ("epost", "ulf.magnusson@example.com", R("ULF.MAGNUSSONOEXAMPLE.COM", SURE), None),
+        ("namnfortydligande", "INGRID. LINDFORS", R("INGRID LINDFORS", SURE), "INGRID LINDFORS"),
+        ("namnfortydligande", "LINDA ANDERSSON Coe", R("LINDA ANDERSSON", SURE), "LINDA ANDERSSON"),
+        ("fornamn", "CHRISTINA cci", R("CHRISTINA", SURE), "CHRISTINA"),
+        ("namnfortydligande", "INGRID. LINDFORS", R("INGRID LINDFORM", SURE), None),
     ],
     ids=[
         "agree",
@@ -670,6 +674,10 @@ def test_a_sure_line_stands_where_the_per_character_reader_was_torn(
         "too-far-apart",
         "email-case-free",
         "email-differs",
+        "dust-between-the-words-tesseract-read",
+        "dust-after-the-words-tesseract-read-as-a-short-word-in-lower-case",
+        "dust-after-the-words-tesseract-read-as-three-lower-case-letters",
+        "dust-between-the-words-the-line-reader-read-other-words",
     ],
 )
 def test_text_stands_only_where_witnesses_agree(
