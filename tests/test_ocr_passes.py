@@ -597,6 +597,9 @@ def test_a_sure_line_stands_where_the_per_character_reader_was_torn(
         ("namnfortydligande", "LINDA ANDERSSON Coe", R("LINDA ANDERSSON", SURE), "LINDA ANDERSSON"),
         ("fornamn", "CHRISTINA cci", R("CHRISTINA", SURE), "CHRISTINA"),
         ("namnfortydligande", "INGRID. LINDFORS", R("INGRID LINDFORM", SURE), None),
+        ("namnfortydligande", "NILS ABRAHAMSSON", R("NILS.ABRAHAMSSON", SURE), "NILS ABRAHAMSSON"),
+        ("namnfortydligande", "MARIE JAKOBSSON", R("MARIE·JAKOBSSON", SURE), "MARIE JAKOBSSON"),
+        ("namnfortydligande", "NILS ABRAHAMSSON", R("NILS.ABRAHAMS", SURE), None),
     ],
     ids=[
         "agree",
@@ -678,6 +681,9 @@ def test_a_sure_line_stands_where_the_per_character_reader_was_torn(
         "dust-after-the-words-tesseract-read-as-a-short-word-in-lower-case",
         "dust-after-the-words-tesseract-read-as-three-lower-case-letters",
         "dust-between-the-words-the-line-reader-read-other-words",
+        "a-word-space-the-line-reader-read-as-a-point",
+        "a-word-space-the-line-reader-read-as-a-middle-dot",
+        "a-word-space-the-line-reader-read-as-a-point-before-other-letters",
     ],
 )
 def test_text_stands_only_where_witnesses_agree(
