@@ -1749,6 +1749,10 @@ def _unsure(text: str, confidence: float = LESS_SPELT) -> glyphs.Reading:
         ("fornamn", "ANNÉ", R("ANNE", zonal.LINE_ALONE), _unsure("ANNÉ"), "ANNÉ", False),
         ("fornamn", "ANNÉ", R("ANNE", zonal.LINE_ALONE - 0.01), _unsure("ANNE"), "ANNÉ", False),
         ("fornamn", "ANNÉ", R("ANNE", zonal.LINE_ALONE), _unsure("ANN"), "ANNÉ", False),
+        ("ort", "LULEÅ", R("LULE", 1.0), _spelt("LULEÅ"), "LULEÅ", True),
+        ("fornamn", "MARGARETA", R("MARGARET", 0.98), _unsure("MARGARETA", zonal.LETTERS_SPELT), "MARGARETA", True),
+        ("ort", "LULEÅ", R("LULE", 1.0), _unsure("LULEÅ"), "LULEÅ", False),
+        ("ort", "LULEÅ", R("LULE", 1.0), _spelt("LULEA"), "LULEÅ", False),
     ],
     ids=[
         "outvoted-mark",
@@ -1764,6 +1768,10 @@ def _unsure(text: str, confidence: float = LESS_SPELT) -> glyphs.Reading:
         "accent-read-by-the-letter-reader-too",
         "outvoted-accent-line-not-nearly-certain",
         "outvoted-accent-the-letter-reader-read-a-letter-less",
+        "a-letter-the-line-reader-dropped-the-other-two-spelt",
+        "a-letter-the-line-reader-dropped-the-other-two-spelt-fairly-surely",
+        "a-letter-the-line-reader-dropped-the-per-character-reader-less-sure",
+        "a-letter-the-line-reader-dropped-the-per-character-reader-spelt-otherwise",
     ],
 )
 def test_the_letter_reader_is_a_third_witness_of_names_and_places(
@@ -1780,8 +1788,9 @@ def test_the_letter_reader_is_a_third_witness_of_names_and_places(
     MARIA). Spelling what the two others read alike, it confirms no name or place that is no word, as it does a
     street's name (all three read VÄXJÖ as VAXIO on a poor scan). Less sure than that, it spells the line reader's
     words as a second witness where the line reader is nearly certain (tesseract's MARTA for MARIA), and so of a
-    name the lexicon lacks (BLOMGREN). An accent
-    over an E that tesseract alone read, where its reading is no word and the line reader, nearly certain, read
-    words, is tesseract's own misreading: the E stands (ANNÉ for ANNE)."""
+    name the lexicon lacks (BLOMGREN). Where it spelt tesseract's reading, fairly sure, and the line reader read it
+    with a letter dropped (LULE for LULEÅ, both places), tesseract's stands. An accent over an E that tesseract
+    alone read, where its reading is no word and the line reader, nearly certain, read words, is tesseract's own
+    misreading: the E stands (ANNÉ for ANNE)."""
     voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.9), None, line, letters)
     assert voted.value == value and (voted.confidence >= zonal.AGREED) is confirmed

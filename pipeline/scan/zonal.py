@@ -873,6 +873,8 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading
         return _confirm(reading)
     if floor and _could_stand(tess, street) and is_words(tess) and not is_words(read) and _one_dropped(tess, read):
         return _confirm(reading)  # a letter the line reader dropped: SÖDERTLJE, BJRKVÄGEN
+    if floor and letters is not None and _could_stand(tess, street) and _dropped_by_line(tess, read, letters):
+        return _confirm(reading)
     if floor and not street and (words := _one_letter_apart(tess, read, is_words, line.confidence)) is not None:
         return _agreed_as(words, tess)
     if floor and not street and _a_letter_apart_marks_aside(tess, read, is_words, line.confidence):
@@ -956,6 +958,16 @@ def _one_dropped(tess: str, read: str) -> bool:
     return len(ours) == len(theirs) + 1 and any(
         ours[at].isalpha() and ours[:at] + ours[at + 1 :] == theirs for at in range(len(ours))
     )
+
+
+def _dropped_by_line(tess: str, read: str, letters: Reading) -> bool:
+    """Whether the per-character reader, fairly sure of every letter (``LETTERS_SPELT``), spelt tesseract's reading
+    and the line reader read it with one letter dropped, as it does at its surest (LULE for LULEÅ, PITE for PITEÅ,
+    MARGARET for MARGARETA, each a word too): two readers of different kinds against the third's known failure.
+    Calibration (seeds 11-49, 1,638 applications): 3 names and places so confirmed that no other rule confirmed,
+    none wrong."""
+    spelt = letters.confidence >= LETTERS_SPELT and letters.text.casefold() == tess.replace(" ", "").casefold()
+    return spelt and _one_dropped(tess, read)
 
 
 def _letters(text: str) -> str:
