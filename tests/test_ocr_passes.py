@@ -1722,12 +1722,6 @@ def test_a_street_read_without_marks_is_known_with_them_too(text: str, otherwise
     assert lexicon.marked_otherwise(text, street=True) is otherwise
 
 
-def _spelt(text: str) -> glyphs.Reading:
-    """The per-character reader certain of each of ``text``'s capitals."""
-    rows = tuple(tuple(float(c == ch) for c in glyphs.LETTERS) for ch in text.replace(" ", ""))
-    return glyphs.Reading(text.replace(" ", ""), 1.0, rows, glyphs.LETTERS)
-
-
 def _unsure(text: str, confidence: float = LESS_SPELT) -> glyphs.Reading:
     """``_spelt``, but the reader less than fairly sure of some letter: no witness that outvotes alone."""
     return dataclasses.replace(_spelt(text), confidence=confidence)
