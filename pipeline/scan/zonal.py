@@ -486,7 +486,8 @@ def _read_sheet(texts: list[tuple[FieldSpec, np.ndarray]], engine: OcrEngine, ho
         if fs.charset == "address" and line is not None:
             lost = _dots_lost(str(reading.value or ""), clean(fs.type, line.text, fs.charset)[0])
             out.marks_lost = out.marks_lost or lost
-        if fs.type is FieldType.TEXT and voted.value == reading.value and _ink_unread(crop, mine):
+        confirmed = fs.type is FieldType.TEXT and voted.confidence >= AGREED
+        if confirmed and voted.value == reading.value and _ink_unread(crop, mine):
             voted = _doubt(voted)  # tesseract's words are the value: their boxes say where its ink ends
         out.values[fs.name] = voted
     return out
@@ -979,12 +980,11 @@ def _two_against_one(tess: str, read: str, letters: Reading, line: float) -> boo
     reading (the street's ending's marks put back in both): a second witness of the same letters against
     tesseract's; or spelt it, less sure, where the line reader is nearly certain (``LINE_ALONE``: over seeds 11-49,
     1,638 applications, 32 names, places and streets more so confirmed, all right: tesseract read MARTA, HANDEN,
-    NORBERG). Tesseract
-    reads a mark over an O that has none (STÖRVÄGEN for STORVÄGEN, both Swedish words) and doubles a letter
-    (EKkVÄGEN); where the other two read the letters alike, they were right in every case of calibration (good and
-    poor seeds 11-16, all levels of 23-31: 14 streets, 9 of them read this surely, none of another spelling). Not
-    where tesseract read dots or a ring over an A that the other two did not: those a scan loses (BÄCKVÄGEN read as
-    BACKVÄGEN), and calibration has no case of tesseract seeing them falsely."""
+    NORBERG). Tesseract reads a mark over an O that has none (STÖRVÄGEN for STORVÄGEN, both Swedish words) and
+    doubles a letter (EKkVÄGEN); where the other two read the letters alike, they were right in every case of
+    calibration (good and poor seeds 11-16, all levels of 23-31: 14 streets, 9 of them read this surely, none of
+    another spelling). Not where tesseract read dots or a ring over an A that the other two did not: those a scan
+    loses (BÄCKVÄGEN read as BACKVÄGEN), and calibration has no case of tesseract seeing them falsely."""
     if letters.confidence < LETTERS_SPELT and line < LINE_ALONE:
         return False
     if sum(c in "ÄÅäå" for c in tess) > sum(c in "ÄÅäå" for c in read):
