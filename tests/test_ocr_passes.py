@@ -452,7 +452,7 @@ def _torn(text: str, other: str, share: float) -> glyphs.Reading:
         ("postnummer", "76912", _torn("76910", "76918", 0.4), R("769 10", zonal.LINE_DISSENT), "76910"),
         ("telefon", "0791749635", _torn("0701740635", "0701740685", 0.35),
          R("070.1740635", zonal.LINE_DISSENT - 0.01), None),
-        ("telefon", "0791749635", _torn("0701740685", "0701740635", 0.35), R("070.1740635", zonal.LINE_DISSENT),
+        ("telefon", "0791749685", _torn("0701740685", "0701740635", 0.35), R("070.1740635", zonal.LINE_DISSENT),
          None),
         ("postnummer", "76912", _torn("7691", "7698", 0.4), R("7691", zonal.LINE_DISSENT), None),
     ],
@@ -469,6 +469,38 @@ def test_digits_two_unsure_readers_read_alike_stand(
     """The line reader, nearly sure, and the per-character reader, unsure, read the same digits in their type's
     form, tesseract others: they stand. Not where the line reader is less sure, the two read other digits, or their
     digits are out of form (a postnummer of four)."""
+    voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.7), glyph, line)
+    if value is None:
+        assert voted.value == tesseract and voted.confidence == zonal.DISAGREE
+    else:
+        assert voted.value == value and voted.confidence == zonal.AGREED
+
+
+CERTAIN_3 = _torn("0301740667", "0301740667", 0.0)  # the per-character reader certain of a 3 for a 7
+
+
+@pytest.mark.parametrize(
+    ("field", "tesseract", "glyph", "line", "value"),
+    [
+        ("telefon", "0791740667", CERTAIN_3, R("0701740667", 0.94), "0701740667"),
+        ("postnummer", "50378", _torn("58370", "58378", 0.05), R("58378", zonal.LINE_SURE), "58378"),
+        ("telefon", "07917406677", CERTAIN_3, R("0701740667", 0.94), None),
+        ("postnummer", "65504", _torn("65504", "65504", 0.0), R("65804", 0.94), None),
+        ("postnummer", "5038", _torn("5837", "5837", 0.0), R("5838", zonal.LINE_SURE), None),
+    ],
+    ids=["phone", "postnummer", "tesseract-read-a-digit-more", "a-digit-the-line-reader-alone-read", "out-of-form"],
+)
+def test_digits_each_seconded_by_another_reader_stand(
+    specs: dict[str, FormSpec],
+    field: str,
+    tesseract: str,
+    glyph: glyphs.Reading,
+    line: glyphs.Reading,
+    value: str | None,
+) -> None:
+    """The three readers read as many digits, each misread some, and every digit of the line reader's is at its
+    place in tesseract's reading or the per-character reader's: two readers of different kinds behind each digit.
+    Not where the counts differ, the line reader alone read a digit, or its digits are out of form."""
     voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.7), glyph, line)
     if value is None:
         assert voted.value == tesseract and voted.confidence == zonal.DISAGREE
