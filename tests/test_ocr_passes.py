@@ -766,6 +766,7 @@ def _voted_as(specs: dict[str, FormSpec], field: str, tesseract: str, line: glyp
         ("efternamn", "LINDS TRÖN", R("LINDSTRÖM", 0.9), "LINDSTRÖM"),
         ("fornamn", "NAR TIN", R("MAR TIN", 0.96), None),
         ("fornamn", "NAR TEN", R("MARTIN", 0.96), None),
+        ("fornamn", "Vis TOR", R("VikTOR", 0.8), "VIKTOR"),
     ],
     ids=[
         "tesseracts-word-against-the-line-readers-no-word",
@@ -785,6 +786,7 @@ def _voted_as(specs: dict[str, FormSpec], field: str, tesseract: str, line: glyp
         "tesseracts-parts-of-a-word-the-line-reader-read-as-one-word-of-the-lexicon",
         "two-words-of-the-line-readers-too",
         "tesseracts-parts-two-letters-apart",
+        "tesseracts-parts-some-capitals-read-as-lower-case",
     ],
 )
 def test_a_word_one_letter_from_the_other_readers_no_word_stands(

@@ -1176,9 +1176,11 @@ def _confirm(reading: RawField) -> RawField:
 
 
 def _agreed_as(words: str, tess: str) -> RawField:
-    """Another reading of the ink, confirmed; in capitals where tesseract read capitals (the line reader and the
-    lexicon may give lower case)."""
-    return RawField(value=words.upper() if tess.isupper() else words, source=Source.OCR, confidence=AGREED)
+    """Another reading of the ink, confirmed; in capitals where tesseract read mostly capitals (the line reader and
+    the lexicon may give lower case, and tesseract reads a capital or two of a hand as lower case: Vis TOR, for
+    which the line reader's VikTOR stood)."""
+    capitals = sum(c.isupper() for c in tess) > sum(c.islower() for c in tess)
+    return RawField(value=words.upper() if capitals else words, source=Source.OCR, confidence=AGREED)
 
 
 def _doubt(reading: RawField) -> RawField:
