@@ -444,6 +444,22 @@ def _torn(text: str, other: str, share: float) -> glyphs.Reading:
     return glyphs.Reading(text, min(max(r) for r in rows), tuple(rows))
 
 
+def _digits_voted_as(
+    specs: dict[str, FormSpec],
+    field: str,
+    tesseract: str,
+    glyph: glyphs.Reading,
+    line: glyphs.Reading,
+    value: str | None,
+) -> None:
+    """The vote confirms ``value``, or with ``None`` leaves tesseract's reading to a person."""
+    voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.7), glyph, line)
+    if value is None:
+        assert voted.value == tesseract and voted.confidence == zonal.DISAGREE
+    else:
+        assert voted.value == value and voted.confidence == zonal.AGREED
+
+
 @pytest.mark.parametrize(
     ("field", "tesseract", "glyph", "line", "value"),
     [
@@ -469,11 +485,7 @@ def test_digits_two_unsure_readers_read_alike_stand(
     """The line reader, nearly sure, and the per-character reader, unsure, read the same digits in their type's
     form, tesseract others: they stand. Not where the line reader is less sure, the two read other digits, or their
     digits are out of form (a postnummer of four)."""
-    voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.7), glyph, line)
-    if value is None:
-        assert voted.value == tesseract and voted.confidence == zonal.DISAGREE
-    else:
-        assert voted.value == value and voted.confidence == zonal.AGREED
+    _digits_voted_as(specs, field, tesseract, glyph, line, value)
 
 
 CERTAIN_3 = _torn("0301740667", "0301740667", 0.0)  # the per-character reader certain of a 3 for a 7
@@ -501,11 +513,7 @@ def test_digits_each_seconded_by_another_reader_stand(
     """The three readers read as many digits, each misread some, and every digit of the line reader's is at its
     place in tesseract's reading or the per-character reader's: two readers of different kinds behind each digit.
     Not where the counts differ, the line reader alone read a digit, or its digits are out of form."""
-    voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.7), glyph, line)
-    if value is None:
-        assert voted.value == tesseract and voted.confidence == zonal.DISAGREE
-    else:
-        assert voted.value == value and voted.confidence == zonal.AGREED
+    _digits_voted_as(specs, field, tesseract, glyph, line, value)
 
 
 @pytest.mark.parametrize(
