@@ -1212,8 +1212,8 @@ def _digits_vote(
         return alike
     if form and (agreed := _two_engines_alike(kind, reading, glyphs, line)) is not None:
         return _with_plus(kind, _confirm(agreed))
-    if form and glyphs is not None and line is not None and _each_digit_seconded(kind, reading, glyphs, line):
-        return _with_plus(kind, _raw(kind, line.text))
+    if form and (seconded := _each_digit_seconded(kind, reading, glyphs, line)) is not None:
+        return seconded
     if line is None or line.confidence < LINE_SURE:
         return _doubt(reading)
     if kind is FieldType.PERSONNUMMER and _checks(line.text):
@@ -1305,22 +1305,25 @@ def _two_engines_alike(
     return formed[0] if formed else None
 
 
-def _each_digit_seconded(kind: FieldType, reading: RawField, glyphs: Reading, line: Reading) -> bool:
-    """Whether the three readers read as many digits, each of the others misread one the line reader (at least
-    ``LINE_AGREE`` sure) read, and each of the line reader's, in its type's form, is at its place in tesseract's
-    reading or the per-character reader's: every digit has two readers of different kinds behind it (tesseract
-    reads this hand's 0 as 9, the per-character reader its 7 as 3: 0791740667 and 0301740667 for 0701740667). Not
-    where the line reader stands alone on a digit (65804, where both others read 65504). Calibration (seeds 11-49,
-    1,638 applications): 11 phone numbers, postnummer and dates so confirmed that no other rule confirmed, none
-    wrong."""
-    if kind is FieldType.PERSONNUMMER or line.confidence < LINE_AGREE:
-        return False  # a personnummer's check digit is its witness (``_certain_alone``, ``_digits_vote``)
+def _each_digit_seconded(
+    kind: FieldType, reading: RawField, glyphs: Reading | None, line: Reading | None
+) -> RawField | None:
+    """The line reader's digits, where the three readers read as many, each of the others misread one the line
+    reader (at least ``LINE_AGREE`` sure) read, and each of the line reader's, in its type's form, is at its place
+    in tesseract's reading or the per-character reader's: every digit has two readers of different kinds behind it
+    (tesseract reads this hand's 0 as 9, the per-character reader its 7 as 3: 0791740667 and 0301740667 for
+    0701740667). Not where the line reader stands alone on a digit (65804, where both others read 65504).
+    Calibration (seeds 11-49, 1,638 applications): 11 phone numbers, postnummer and dates so confirmed that no
+    other rule confirmed, none wrong."""
+    if glyphs is None or line is None or kind is FieldType.PERSONNUMMER or line.confidence < LINE_AGREE:
+        return None  # a personnummer's check digit is its witness (``_certain_alone``, ``_digits_vote``)
     ours, tess, theirs = _key(kind, line.text), _key(kind, reading.value or ""), _key(kind, glyphs.text)
     if not ours or not len(ours) == len(tess) == len(theirs) or ours in (tess, theirs):
-        return False  # two that agree throughout are weighed by the rules above, with their cautions
-    if not _formed(kind, str(_with_plus(kind, _raw(kind, line.text)).value)):
-        return False
-    return all(a in (b, c) for a, b, c in zip(ours, tess, theirs, strict=True))
+        return None  # two that agree throughout are weighed by the rules above, with their cautions
+    read = _with_plus(kind, _raw(kind, line.text))
+    if not _formed(kind, str(read.value)) or not all(a in (b, c) for a, b, c in zip(ours, tess, theirs, strict=True)):
+        return None
+    return read
 
 
 def _dissent(kind: FieldType, digits: str, line: Reading | None) -> bool:
