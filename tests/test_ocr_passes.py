@@ -628,7 +628,7 @@ def test_a_sure_line_stands_where_the_per_character_reader_was_torn(
         ("fornamn", "NARTANA", R("MARIANA", SURE), "MARIANA"),
         ("postort", "BORLÄNGF", R("BORLÄNGE.", SURE), "BORLÄNGE"),
         ("fornamn", "NARTANA", R("MARIANA", zonal.LINE_SURE - 0.01), None),
-        ("namnfortydligande", "ANSA PERSSON", R("ANTA PERSSON", SURE), None),
+        ("namnfortydligande", "ANSA PERSSON", R("ANTA PERSSON", zonal.LINE_ALONE - 0.01), None),
         ("fornamn", "KRISTNA", R("KRIS TINA", SURE), None),
         ("efternamn", "XQWZRTYV", R("LINDGREN", SURE), None),
         ("epost", "ulf.magnusson@example.com", R("ULF.MAGNUSSON@example.com", SURE), "ulf.magnusson@example.com"),
@@ -848,7 +848,8 @@ ALONE = zonal.LINE_ALONE  # the line reader so sure of words that they stand aga
         ("ort", "FELINGBORG", R("HELSINGBORG", ALONE), "HELSINGBORG"),
         ("namnfortydligande", "NARGARE TA ANDERSSON", R("MARGARETA ANDERSSON", ALONE), "MARGARETA ANDERSSON"),
         ("ort", "FELINGBORG", R("HELSINGBORG", ALONE - 0.001), None),
-        ("efternamn", "LINDQVIST", R("LINDQUIST", 1.0), None),
+        ("efternamn", "LINDQVIST", R("LINDQUIST", ALONE), "LINDQUIST"),
+        ("fornamn", "TACK", R("JACK", ALONE - 0.001), None),
         ("efternamn", "TDIANA", R("DIANA", 1.0), None),
         ("namnfortydligande", "ELLEN MOHAMMADI", R("ELLEN MOHAMMAD", 1.0), None),
         ("efternamn", "JONSSOMX", R("JONSSON", 1.0), None),
@@ -866,6 +867,7 @@ ALONE = zonal.LINE_ALONE  # the line reader so sure of words that they stand aga
         "a-name-tesseract-split-and-misread",
         "the-line-reader-not-nearly-certain",
         "tesseract-read-another-name",
+        "tesseract-read-another-name-the-line-reader-not-nearly-certain",
         "tesseract-read-its-letters-and-one-more",
         "tesseract-read-its-letters-and-one-more-in-a-name-no-lexicon-knows",
         "dots-or-a-ring-make-words-too",
@@ -886,8 +888,9 @@ def test_the_line_reader_nearly_certain_of_words_stands_against_tesseracts_faile
     words stand alone. Not where tesseract read words too (a person chooses between two names), nor where tesseract
     read more letters (the line reader drops a letter at its surest: MARGARET), nor where dots or a ring over its
     bare letters make words too or the two differ in marks alone (it misses marks), nor far from tesseract's
-    letters, nor less sure. In a field that holds a name of a list (a language), the list is the lexicon: tesseract's
-    Swedish word (DART) is no reading of a language."""
+    letters, nor less sure. Where tesseract read other words (LINDQVIST for LINDQUIST, TACK for JACK), the line
+    reader so sure stands too. In a field that holds a name of a list (a language), the list is the lexicon:
+    tesseract's Swedish word (DART) is no reading of a language."""
     _voted_as(specs, field, tesseract, line, value)
 
 
@@ -1830,3 +1833,60 @@ def test_the_letter_reader_is_a_third_witness_of_names_and_places(
     misreading: the E stands (ANNÉ for ANNE)."""
     voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.9), None, line, letters)
     assert voted.value == value and (voted.confidence >= zonal.AGREED) is confirmed
+
+
+@pytest.mark.parametrize(
+    ("field", "tesseract", "line", "letters", "value"),
+    [
+        ("fornamn", "TACK", R("JACK", ALONE), None, "JACK"),
+        ("fornamn", "TACK", R("JACK", ALONE), _unsure("TACK"), None),
+        ("fornamn", "BKENNETA", R("KENNETH", ALONE), _unsure("WENNETP"), "KENNETH"),
+        ("fornamn", "BKENNETA", R("KENNETH", ALONE), _unsure("WKENNETP"), None),
+        ("fornamn", "BKENNETA", R("KENNETH", ALONE - 0.001), _unsure("WENNETP"), None),
+        ("postort", "NÅLNÖ", R("MALMO", 0.86), _unsure("MALMÖ"), "MALMÖ"),
+        ("ort", "GKYLE", R("GAVLE", 0.84), _unsure("GÄVLE"), "GÄVLE"),
+        ("postort", "NÖLNDAL", R("MÔLNDAL", 0.91), _unsure("MÖLNDAL"), "MÖLNDAL"),
+        ("postort", "NÅLNÖ", R("MALMO", zonal.LINE_FLOOR - 0.01), _unsure("MALMÖ"), None),
+        ("postort", "NÅLNÖ", R("MALMO", 0.86), _unsure("MALMO"), None),
+        ("postort", "NÅLNÖ", R("MALMO", 0.86), _unsure("MÅLMO"), None),
+        ("postort", "NÅLNÖ", R("MALMO", 0.86), _unsure("MALNÖ"), None),
+        ("efternamn", "PÄCH", R("BACK", 0.86), _unsure("BÄCK"), None),
+        ("fornamn", "zoÉ", R("ZOË", 0.99), _unsure("ZOE"), None),
+    ],
+    ids=[
+        "other-words-no-third-reader",
+        "other-words-the-per-character-reader-spelt-tesseracts",
+        "tesseract-read-more-letters-than-the-per-character-reader-counted",
+        "tesseract-read-as-many-letters-as-the-per-character-reader-counted",
+        "more-letters-the-line-reader-not-nearly-certain",
+        "the-per-character-readers-marks-over-the-line-readers-letters",
+        "the-per-character-readers-dots-where-the-line-reader-read-none",
+        "the-per-character-readers-dots-where-the-line-reader-read-another-alphabets-mark",
+        "marks-the-line-reader-below-its-floor",
+        "no-marks-of-the-per-character-reader",
+        "marks-that-make-no-word",
+        "marks-over-other-letters",
+        "marks-where-the-line-reader-read-words-already",
+        "a-mark-the-per-character-reader-cannot-read",
+    ],
+)
+def test_the_per_character_reader_settles_what_the_line_reader_read_alone(
+    specs: dict[str, FormSpec],
+    field: str,
+    tesseract: str,
+    line: glyphs.Reading,
+    letters: glyphs.Reading | None,
+    value: str | None,
+) -> None:
+    """The per-character reader as a witness of the line reader's reading where tesseract failed. Nearly certain
+    against tesseract's other words, the line reader stands unless the per-character reader spelt tesseract's
+    (two readers of different kinds against one). Where tesseract read more letters, they are its own where the
+    per-character reader counted as many as the line reader read (BKENNETA for KENNETH), not where it counted
+    more (the line reader drops a letter at its surest). And the line reader's letters take the marks the
+    per-character reader read over them (MALMO, GAVLE, MÔLNDAL) where that makes words and the line reader's
+    reading is none."""
+    voted = zonal._text_vote(_field(specs, field), _ocr(tesseract, 0.9), line, letters)
+    if value is None:
+        assert voted.value == tesseract and voted.confidence == zonal.DISAGREE
+    else:
+        assert voted.value == value and voted.confidence == zonal.AGREED
