@@ -1852,6 +1852,9 @@ def test_the_letter_reader_is_a_third_witness_of_names_and_places(
         ("postort", "NÅLNÖ", R("MALMO", 0.86), _unsure("MALNÖ"), None),
         ("efternamn", "PÄCH", R("BACK", 0.86), _unsure("BÄCK"), None),
         ("fornamn", "zoÉ", R("ZOË", 0.99), _unsure("ZOE"), None),
+        ("postort", "TROLLHATTAN", R("TROLLHATTAN", 0.97), _unsure("TKOLLHÄÜN"), "TROLLHÄTTAN"),
+        ("postort", "TROLLHATAN", R("TROLLHATTAN", 0.97), _unsure("TKOLLHÄÜN"), None),
+        ("adress", "BJORKGATAN", R("BJORKGATAN", 0.97), _unsure("YÖRWGATAN"), None),
     ],
     ids=[
         "other-words-no-third-reader",
@@ -1868,6 +1871,9 @@ def test_the_letter_reader_is_a_third_witness_of_names_and_places(
         "marks-over-other-letters",
         "marks-where-the-line-reader-read-words-already",
         "a-mark-the-per-character-reader-cannot-read",
+        "marks-over-letters-two-readers-read-alike-around-others-misread",
+        "marks-around-letters-misread-where-tesseract-read-other-letters",
+        "marks-around-letters-misread-in-a-streets-name",
     ],
 )
 def test_the_per_character_reader_settles_what_the_line_reader_read_alone(
@@ -1884,9 +1890,17 @@ def test_the_per_character_reader_settles_what_the_line_reader_read_alone(
     per-character reader counted as many as the line reader read (BKENNETA for KENNETH), not where it counted
     more (the line reader drops a letter at its surest). And the line reader's letters take the marks the
     per-character reader read over them (MALMO, GAVLE, MÔLNDAL) where that makes words and the line reader's
-    reading is none."""
+    reading is none; where tesseract read its letters too, the marks over letters it read alike suffice, around
+    letters it misread (TKOLLHÄÜN), though not in a street's name, which composes too freely."""
     voted = zonal._text_vote(_field(specs, field), _ocr(tesseract, 0.9), line, letters)
     if value is None:
         assert voted.value == tesseract and voted.confidence == zonal.DISAGREE
     else:
         assert voted.value == value and voted.confidence == zonal.AGREED
+
+
+def test_marks_are_taken_letter_for_letter_only() -> None:
+    """A letter that folds to two (the line reader's ß, SS in capitals) leaves no letter for letter to put marks on:
+    no reading, rather than marks on the letters after it."""
+    assert zonal._marks_of_letters("EßBA", _unsure("ÉBBA"), "ESSBA") is None
+    assert zonal._marks_of_letters("EBBA", _unsure("ÉBBA"), "EBBA") == "ÉBBA"

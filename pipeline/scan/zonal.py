@@ -892,7 +892,7 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading
     accent = alone and letters is not None and not street and _accent_outvoted(tess, read, letters)
     if accent and is_words(read) and not is_words(tess) and _could_stand(read, near=False):
         return _agreed_as(read, tess)
-    settled = _marks_of_letters(read, letters) if floor and letters is not None else None
+    settled = _marks_of_letters(read, letters, "" if street else tess) if floor and letters else None
     if settled is not None and is_words(settled) and not is_words(read) and _could_stand(settled, street, near=False):
         return _agreed_as(settled, tess)
     if not sure:
@@ -969,19 +969,36 @@ def _failed_reading_of(tess: str, read: str) -> bool:
     return len(ours) <= len(theirs) and Levenshtein.distance(ours, theirs) <= max(NEAR_EDITS, NEAR_SHARE * len(theirs))
 
 
-def _marks_of_letters(read: str, letters: Reading) -> str | None:
-    """The line reader's reading with the marks the per-character reader read over the same letters, where the two
-    read the same letters but for marks: the line reader misses marks (MALMO, GAVLE, BORGSTROM) or reads another
-    alphabet's (MÔLNDAL); the per-character reader settles them by the ink above each letter (``glyphs._marked``),
-    where it read a mark: it takes none away. The caller asks that the marked reading be words and the line
-    reader's not: the lexicon is a third witness. Calibration (seeds 11-49, 1,638 applications): 28 names and
+def _marks_of_letters(read: str, letters: Reading, tess: str = "") -> str | None:
+    """The line reader's reading with the marks the per-character reader read over the same letters: the line
+    reader misses marks (MALMO, GAVLE, BORGSTROM) or reads another alphabet's (MÔLNDAL); the per-character reader
+    settles them by the ink above each letter (``glyphs._marked``), where it read a mark: it takes none away. Over
+    the whole reading where the two read the same letters but for marks; where tesseract read the line reader's
+    letters (``tess``: two readers of the letters), over the letters the per-character reader read alike, around
+    others it misread (TROLLHÄÜN: the Ä of TROLLHATTAN). The caller asks that the marked reading be words and the
+    line reader's not: the lexicon is a third witness. Calibration (seeds 11-49, 1,638 applications): 36 names and
     places so confirmed, none wrong."""
     ours, theirs = "".join(c for c in read if c.isalpha()).upper(), letters.text.replace("-", "")
-    if len(ours) != len(theirs) or plain(ours) != plain(theirs) or ours == theirs:
+    if any(len(plain(text)) != len(text) for text in (ours, theirs)) or len(ours) != sum(map(str.isalpha, read)):
+        return None  # a letter that folds to two (ß, SS): no letter for letter
+    if len(ours) == len(theirs) and plain(ours) == plain(theirs):
+        pairs = list(enumerate(theirs))
+    elif ours and _letters(tess) == _letters(read):
+        blocks = Levenshtein.opcodes(plain(ours), plain(theirs))
+        pairs = [
+            (i, theirs[j])
+            for op in blocks
+            if op.tag == "equal"
+            for i, j in zip(range(op.src_start, op.src_end), range(op.dest_start, op.dest_end), strict=True)
+        ]
+    else:
         return None
-    if any(a != b and b not in MARKS for a, b in zip(ours, theirs, strict=True)):
+    if any(ours[i] != mark and mark not in MARKS for i, mark in pairs):
         return None  # it takes a mark away: it reads no Ë (ZOË), so it saw none
-    given = iter(theirs)
+    marks = {i: mark for i, mark in pairs if ours[i] != mark}
+    if not marks:
+        return None
+    given = iter(marks.get(i, c) for i, c in enumerate(ours))
     return "".join(next(given) if c.isalpha() else c for c in read)
 
 
