@@ -1855,6 +1855,13 @@ def test_the_letter_reader_is_a_third_witness_of_names_and_places(
         ("postort", "TROLLHATTAN", R("TROLLHATTAN", 0.97), _unsure("TKOLLHÄÜN"), "TROLLHÄTTAN"),
         ("postort", "TROLLHATAN", R("TROLLHATTAN", 0.97), _unsure("TKOLLHÄÜN"), None),
         ("adress", "BJORKGATAN", R("BJORKGATAN", 0.97), _unsure("YÖRWGATAN"), None),
+        ("efternamn", "JÖNSSON", R("JONSSON", 0.94), _unsure("YÖNSSON"), "JÖNSSON"),
+        ("namnfortydligande", "BERIT BERGGREN", R("BÉRIT BERGGREN", 0.96), _unsure("BERITBLRGGREDJ"), "BERIT BERGGREN"),
+        ("efternamn", "JÖNSSON", R("JONSSON", 0.94), _unsure("YONSSON"), None),
+        ("efternamn", "JÖNSSON", R("JONSSON", 0.94), _unsure("YÖSSON"), "JÖNSSON"),
+        ("efternamn", "JÖNSSON", R("JONSSON", 0.94), _unsure("YÄNSSON"), None),
+        ("efternamn", "JÖNSSON", R("JONSSON", zonal.LINE_FLOOR - 0.01), _unsure("YÖNSSON"), None),
+        ("efternamn", "LINDSTRÖN", R("LINDSTRON", 0.94), _unsure("LINPSRÖW"), None),
     ],
     ids=[
         "other-words-no-third-reader",
@@ -1874,6 +1881,13 @@ def test_the_letter_reader_is_a_third_witness_of_names_and_places(
         "marks-over-letters-two-readers-read-alike-around-others-misread",
         "marks-around-letters-misread-where-tesseract-read-other-letters",
         "marks-around-letters-misread-in-a-streets-name",
+        "a-mark-two-readers-of-different-kinds-read",
+        "a-bare-letter-two-readers-of-different-kinds-read",
+        "a-mark-tesseract-alone-read",
+        "a-mark-two-read-around-a-letter-the-per-character-reader-dropped",
+        "a-mark-the-per-character-reader-read-otherwise",
+        "a-mark-two-read-the-line-reader-below-its-floor",
+        "a-mark-two-read-on-no-word",
     ],
 )
 def test_the_per_character_reader_settles_what_the_line_reader_read_alone(
@@ -1891,7 +1905,9 @@ def test_the_per_character_reader_settles_what_the_line_reader_read_alone(
     more (the line reader drops a letter at its surest). And the line reader's letters take the marks the
     per-character reader read over them (MALMO, GAVLE, MÔLNDAL) where that makes words and the line reader's
     reading is none; where tesseract read its letters too, the marks over letters it read alike suffice, around
-    letters it misread (TKOLLHÄÜN), though not in a street's name, which composes too freely."""
+    letters it misread (TKOLLHÄÜN), though not in a street's name, which composes too freely. Where tesseract and
+    the line reader read the same letters but for marks, tesseract's words stand where the per-character reader read
+    its marks (JÖNSSON, the line reader JONSSON) or its bare letter (BERIT, the line reader BÉRIT)."""
     voted = zonal._text_vote(_field(specs, field), _ocr(tesseract, 0.9), line, letters)
     if value is None:
         assert voted.value == tesseract and voted.confidence == zonal.DISAGREE
