@@ -1780,7 +1780,8 @@ def _unsure(text: str, confidence: float = LESS_SPELT) -> glyphs.Reading:
         ("fornamn", "TÖRSTEN", R("TORSTEN", zonal.LINE_SURE - 0.01), _spelt("TORSTEN"), "TÖRSTEN", False),
         ("postort", "VAXIO", R("VAXIO", 0.9), _spelt("VAXIO"), "VAXIO", False),
         ("fornamn", "MARTA", R("MARIA", zonal.LINE_ALONE), _unsure("MARIA"), "MARIA", True),
-        ("fornamn", "MARTA", R("MARIA", zonal.LINE_ALONE - 0.01), _unsure("MARIA"), "MARTA", False),
+        ("fornamn", "MARTA", R("MARIA", zonal.LINE_ALONE - 0.01), _unsure("MARIA"), "MARIA", True),
+        ("fornamn", "MARTA", R("MARIA", zonal.LINE_ALONE - 0.01), _unsure("MARRA"), "MARTA", False),
         ("fornamn", "MARTA", R("MARIA", zonal.LINE_SURE), _unsure("MARIA", zonal.LETTERS_SPELT), "MARIA", True),
         ("efternamn", "BLONGREN", R("BLOMGREN", zonal.LINE_ALONE), _unsure("BLOMGREN"), "BLOMGREN", True),
         ("efternamn", "BLONGREN", R("BLOMGREN", zonal.LINE_ALONE - 0.01), _spelt("BLOMGREN"), "BLONGREN", False),
@@ -1800,6 +1801,7 @@ def _unsure(text: str, confidence: float = LESS_SPELT) -> glyphs.Reading:
         "spelt-but-no-word",
         "spelt-less-surely-the-line-nearly-certain",
         "spelt-less-surely-the-line-sure",
+        "spelt-otherwise-less-surely-the-line-sure",
         "spelt-fairly-surely-the-line-sure",
         "a-name-the-lexicon-lacks-the-line-nearly-certain",
         "a-name-the-lexicon-lacks-the-line-sure",
@@ -1826,8 +1828,8 @@ def test_the_letter_reader_is_a_third_witness_of_names_and_places(
     reader, sure, read a name alike against tesseract's (a mark tesseract read that is not there: TÖRSTEN; MARTA for
     MARIA). Spelling what the two others read alike, it confirms no name or place that is no word, as it does a
     street's name (all three read VÄXJÖ as VAXIO on a poor scan). Less sure than that, it spells the line reader's
-    words as a second witness where the line reader is nearly certain (tesseract's MARTA for MARIA), and so of a
-    name the lexicon lacks (BLOMGREN). Where it spelt tesseract's reading, fairly sure, and the line reader read it
+    words as a second witness (tesseract's MARTA for MARIA), and where the line reader is nearly certain, a name
+    the lexicon lacks (BLOMGREN). Where it spelt tesseract's reading, fairly sure, and the line reader read it
     with a letter dropped (LULE for LULEÅ, both places), tesseract's stands. An accent over an E that tesseract
     alone read, where its reading is no word and the line reader, nearly certain, read words, is tesseract's own
     misreading: the E stands (ANNÉ for ANNE)."""
@@ -1862,6 +1864,13 @@ def test_the_letter_reader_is_a_third_witness_of_names_and_places(
         ("efternamn", "JÖNSSON", R("JONSSON", 0.94), _unsure("YÄNSSON"), None),
         ("efternamn", "JÖNSSON", R("JONSSON", zonal.LINE_FLOOR - 0.01), _unsure("YÖNSSON"), None),
         ("efternamn", "LINDSTRÖN", R("LINDSTRON", 0.94), _unsure("LINPSRÖW"), None),
+        ("efternamn", "AFRMAD", R("AHMAD", 0.9), _unsure("AHMAD"), "AHMAD"),
+        ("postort", "09", R("PITEÅ", zonal.LINE_FLOOR), _unsure("PITEÅ"), "PITEÅ"),
+        ("fornamn", "ENNMY", R("EMMy", 0.78), _unsure("EMMY"), "EMMY"),
+        ("postort", "09", R("PITEÅ", zonal.LINE_FLOOR - 0.01), _unsure("PITEÅ"), None),
+        ("postort", "09", R("PITEÅ", 0.9), _unsure("PITEA"), None),
+        ("efternamn", "AFRMAD", R("AHMADX", 0.9), _unsure("AHMADX"), None),
+        ("adress", "SKOLGKTAN", R("SKOLGATAN", 0.8), _unsure("SKOLGATAN"), None),
     ],
     ids=[
         "other-words-no-third-reader",
@@ -1888,6 +1897,13 @@ def test_the_letter_reader_is_a_third_witness_of_names_and_places(
         "a-mark-the-per-character-reader-read-otherwise",
         "a-mark-two-read-the-line-reader-below-its-floor",
         "a-mark-two-read-on-no-word",
+        "words-the-per-character-reader-spelt-letter-for-letter",
+        "words-spelt-letter-for-letter-the-line-reader-at-its-floor",
+        "words-spelt-letter-for-letter-in-lower-case",
+        "words-spelt-letter-for-letter-the-line-reader-below-its-floor",
+        "words-spelt-otherwise",
+        "no-words-spelt-letter-for-letter",
+        "a-streets-name-spelt-letter-for-letter",
     ],
 )
 def test_the_per_character_reader_settles_what_the_line_reader_read_alone(
@@ -1907,7 +1923,9 @@ def test_the_per_character_reader_settles_what_the_line_reader_read_alone(
     reading is none; where tesseract read its letters too, the marks over letters it read alike suffice, around
     letters it misread (TKOLLHÄÜN), though not in a street's name, which composes too freely. Where tesseract and
     the line reader read the same letters but for marks, tesseract's words stand where the per-character reader read
-    its marks (JÖNSSON, the line reader JONSSON) or its bare letter (BERIT, the line reader BÉRIT)."""
+    its marks (JÖNSSON, the line reader JONSSON) or its bare letter (BERIT, the line reader BÉRIT). The line
+    reader's words, however unsure, stand where the per-character reader spelt them letter for letter (AHMAD against
+    AFRMAD), in names and places: a street's name composes too freely for that."""
     voted = zonal._text_vote(_field(specs, field), _ocr(tesseract, 0.9), line, letters)
     if value is None:
         assert voted.value == tesseract and voted.confidence == zonal.DISAGREE
