@@ -404,14 +404,47 @@ def test_digits_count_only_where_two_kinds_of_reader_agree(
 def test_a_house_numbers_eight_the_per_character_reader_read_as_nought(
     glyph: glyphs.Reading, line: glyphs.Reading, value: str | None
 ) -> None:
-    """A house number has no form, so no reader stands alone on it; but where the line reader, nearly certain, read
-    an 8 that the per-character reader read as 0 (it does in some hands, sure of it), and the two read as many
-    digits, the same otherwise, the line reader's stands. Not where they differ otherwise, or in count."""
+    """A house number has no form, so no reader stands alone on it below ``LINE_ALONE``; but where the line reader,
+    nearly certain, read an 8 that the per-character reader read as 0 (it does in some hands, sure of it), and the
+    two read as many digits, the same otherwise, the line reader's stands. Not where they differ otherwise, or in
+    count."""
     voted = zonal._digits_vote(FieldType.POSTNUMMER, _ocr("", 0.0), glyph, line, form=False)
     if value is None:
         assert voted.value == "" and voted.confidence < zonal.AGREED
     else:
         assert voted.value == value and voted.confidence == zonal.AGREED
+
+
+@pytest.mark.parametrize(
+    ("tesseract", "glyph", "line", "value"),
+    [
+        ("21", R("522", 0.925), R("322", zonal.LINE_ALONE), "322"),
+        ("978", R("038", 0.576), R("078", 0.9974), "078"),
+        ("", R("5", 0.555), R("8", 0.9995), "8"),
+        ("21", R("522", 0.925), R("322", zonal.LINE_ALONE - 0.001), None),
+        ("", R("2333", 0.541), R("233", 0.9995), None),
+        ("522", R("522", zonal.GLYPHS_SURE), R("322", 0.9996), None),
+    ],
+    ids=[
+        "another-read-as-many",
+        "tesseract-read-as-many",
+        "a-lone-digit",
+        "line-less-than-nearly-certain",
+        "none-read-as-many",
+        "the-other-two-read-alike",
+    ],
+)
+def test_a_house_number_the_line_reader_is_nearly_certain_of_stands(
+    tesseract: str, glyph: glyphs.Reading, line: glyphs.Reading, value: str | None
+) -> None:
+    """Nearly certain (``LINE_ALONE``), the line reader's house number stands where another reader read as many
+    digits (it drops one at its surest, and a house number has no form that a dropped digit breaks), not where the
+    other two read other digits alike."""
+    voted = zonal._digits_vote(zonal.HOUSE_NUMBER, _ocr(tesseract, 0.5), glyph, line, form=False)
+    if value is None:
+        assert voted.value == tesseract and voted.confidence < zonal.AGREED
+    else:
+        assert voted.value == value and voted.confidence >= zonal.AGREED
 
 
 @pytest.mark.parametrize(

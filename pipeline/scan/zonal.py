@@ -1316,8 +1316,8 @@ def _digits_vote(
     outvoted = (
         glyphs is not None and glyphs.confidence >= GLYPHS_SURE and _key(kind, reading.value) == _key(kind, glyphs.text)
     )
-    certain = form and line.confidence >= LINE_CERTAIN and not outvoted
-    if certain and _stands_alone(kind, str(read.value), reading, glyphs):
+    certain = line.confidence >= (LINE_CERTAIN if form else LINE_ALONE) and not outvoted
+    if certain and _stands_alone(kind, str(read.value), reading, glyphs, form):
         return read
     if glyphs is not None and glyphs.likely(str(read.value), GLYPHS_LIKELY):
         return read
@@ -1439,12 +1439,14 @@ def _formed(kind: FieldType, value: str) -> bool:
     return True
 
 
-def _stands_alone(kind: FieldType, value: str, reading: RawField, glyphs: Reading | None) -> bool:
+def _stands_alone(kind: FieldType, value: str, reading: RawField, glyphs: Reading | None, form: bool = True) -> bool:
     """Whether the line reader's digits, nearly certain, need no witness: a date or a postnummer has one form, which
-    a digit dropped or doubled breaks; a phone number's length varies, so another reader must have read as many."""
-    if kind is FieldType.PERSONNUMMER or not _formed(kind, value):
+    a digit dropped or doubled breaks; a phone number's length varies, and a house number (no ``form``) has none,
+    so another reader must have read as many. Calibration (seeds 11-49, 1,638 applications): of 349 house numbers
+    the line reader read at ``LINE_ALONE`` or surer, otherwise than tesseract, none was wrong."""
+    if kind is FieldType.PERSONNUMMER or (form and not _formed(kind, value)):
         return False
-    if kind is not FieldType.PHONE:
+    if form and kind is not FieldType.PHONE:
         return True
     count = len(re.sub(r"\D", "", value))
     others = [str(reading.value or ""), glyphs.text if glyphs is not None else ""]
