@@ -532,8 +532,20 @@ CERTAIN_3 = _torn("0301740667", "0301740667", 0.0)  # the per-character reader c
         ("telefon", "07917406677", CERTAIN_3, R("0701740667", 0.94), None),
         ("postnummer", "65504", _torn("65504", "65504", 0.0), R("65804", 0.94), None),
         ("postnummer", "5038", _torn("5837", "5837", 0.0), R("5838", zonal.LINE_SURE), None),
+        ("telefon", "0701740695", _torn("0701740605", "0701740605", 0.0), R("0701740685", 0.9), "0701740685"),
+        ("telefon", "0701740695", _torn("0701740645", "0701740645", 0.0), R("0701740685", 0.9), None),
+        ("telefon", "0701740695", _torn("0701740685", "0701740685", 0.0), R("0701740605", 0.9), None),
     ],
-    ids=["phone", "postnummer", "tesseract-read-a-digit-more", "a-digit-the-line-reader-alone-read", "out-of-form"],
+    ids=[
+        "phone",
+        "postnummer",
+        "tesseract-read-a-digit-more",
+        "a-digit-the-line-reader-alone-read",
+        "out-of-form",
+        "an-eight-the-per-character-reader-read-as-nought",
+        "an-eight-the-per-character-reader-read-otherwise",
+        "a-nought-the-per-character-reader-read-as-eight",
+    ],
 )
 def test_digits_each_seconded_by_another_reader_stand(
     specs: dict[str, FormSpec],
@@ -544,8 +556,9 @@ def test_digits_each_seconded_by_another_reader_stand(
     value: str | None,
 ) -> None:
     """The three readers read as many digits, each misread some, and every digit of the line reader's is at its
-    place in tesseract's reading or the per-character reader's: two readers of different kinds behind each digit.
-    Not where the counts differ, the line reader alone read a digit, or its digits are out of form."""
+    place in tesseract's reading or the per-character reader's: two readers of different kinds behind each digit,
+    or an 8 the per-character reader read as 0, as it does some hands' 8. Not where the counts differ, the line
+    reader alone read a digit (but that 8), or its digits are out of form."""
     _digits_voted_as(specs, field, tesseract, glyph, line, value)
 
 

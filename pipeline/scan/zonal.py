@@ -1404,16 +1404,18 @@ def _each_digit_seconded(
     reader (at least ``LINE_AGREE`` sure) read, and each of the line reader's, in its type's form, is at its place
     in tesseract's reading or the per-character reader's: every digit has two readers of different kinds behind it
     (tesseract reads this hand's 0 as 9, the per-character reader its 7 as 3: 0791740667 and 0301740667 for
-    0701740667). Not where the line reader stands alone on a digit (65804, where both others read 65504).
-    Calibration (seeds 11-49, 1,638 applications): 11 phone numbers, postnummer and dates so confirmed that no
-    other rule confirmed, none wrong."""
+    0701740667); or an 8 the per-character reader read as 0, as it does some hands' 8, sure of it
+    (``_eights_read_as_noughts``), and tesseract otherwise (0701740695 and 0701740605 for 0701740685). Not where the
+    line reader stands alone on a digit (65804, where both others read 65504). Calibration (seeds 11-49, 1,638
+    applications): 20 phone numbers, postnummer and dates so confirmed that no other rule confirmed, none wrong."""
     if glyphs is None or line is None or kind is FieldType.PERSONNUMMER or line.confidence < LINE_AGREE:
         return None  # a personnummer's check digit is its witness (``_certain_alone``, ``_digits_vote``)
     ours, tess, theirs = _key(kind, line.text), _key(kind, reading.value or ""), _key(kind, glyphs.text)
     if not ours or not len(ours) == len(tess) == len(theirs) or ours in (tess, theirs):
         return None  # two that agree throughout are weighed by the rules above, with their cautions
     read = _with_plus(kind, _raw(kind, line.text))
-    if not _formed(kind, str(read.value)) or not all(a in (b, c) for a, b, c in zip(ours, tess, theirs, strict=True)):
+    seconded = (a in (b, c) or (a, c) == ("8", "0") for a, b, c in zip(ours, tess, theirs, strict=True))
+    if not _formed(kind, str(read.value)) or not all(seconded):
         return None
     return read
 
