@@ -213,6 +213,23 @@ def test_specks_no_reader_reads_are_an_empty_box(specs: dict[str, FormSpec], sid
     assert (read.value is None and read.confidence == 1.0) is empty
 
 
+@pytest.mark.parametrize(("side", "count", "signed", "confidence"), [(2, 60, False, 1.0), (3, 30, False, 0.5)])
+def test_a_signature_box_of_dust_alone_is_unsigned(side: int, count: int, signed: bool, confidence: float) -> None:
+    """A poor scan's specks in an empty signature box, however much ink they add up to, are no signature; ink in
+    flecks of a stroke's size, without a stroke, may be a faint signature broken up: a person looks. A stroke is a
+    signature."""
+    box = np.zeros((130, 1421), bool)
+    rng = random.Random(3)
+    for _ in range(count):
+        y, x = rng.randrange(0, 128), rng.randrange(0, 1419)
+        box[y : y + side, x : x + side] = True
+    assert box.sum() >= zonal.SIGNATURE_PIXELS
+    read = zonal._signature(box)
+    assert (read.value, read.confidence) == (signed, confidence)
+    box[40:100, 300:304] = True  # a stroke
+    assert zonal._signature(box).value is True
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(
