@@ -213,6 +213,25 @@ def test_specks_no_reader_reads_are_an_empty_box(specs: dict[str, FormSpec], sid
     assert (read.value is None and read.confidence == 1.0) is empty
 
 
+@pytest.mark.parametrize(("tesseract", "empty"), [("ee", True), ("oo", True), ("DARI", False), ("ARABISKA", False)])
+def test_specks_tesseract_reads_as_no_word_are_an_empty_box(
+    specs: dict[str, FormSpec], tesseract: str, empty: bool
+) -> None:
+    """Tesseract reads letters into a poor scan's specks (ee, oo); where they are nothing the field could hold (no
+    word, no name of its list) and the line reader reads nothing, the box is empty. What it could hold goes to a
+    person: faint writing may have left no more."""
+    spec, dpi = specs["ansokan-samordning"], 150
+    template = zonal.Template.from_blank(Image.new("L", (round(A4[0] * dpi / 72), round(A4[1] * dpi / 72)), 255), dpi)
+    page = np.full(template.mask.shape, 255, np.uint8)
+    r0, r1, c0, c1 = template.rect(_field(specs, "tolk_sprak").box)
+    rng = random.Random(5)
+    for _ in range(14):
+        y, x = rng.randrange(r0, r1 - 2), rng.randrange(c0, c1 - 2)
+        page[y : y + 2, x : x + 2] = 30
+    read = zonal.read_page(Image.fromarray(page), template, spec, 2, Scripted({"swe": tesseract})).values["tolk_sprak"]
+    assert (read.value is None and read.confidence == 1.0) is empty
+
+
 @pytest.mark.parametrize(("side", "count", "signed", "confidence"), [(2, 60, False, 1.0), (3, 30, False, 0.5)])
 def test_a_signature_box_of_dust_alone_is_unsigned(side: int, count: int, signed: bool, confidence: float) -> None:
     """A poor scan's specks in an empty signature box, however much ink they add up to, are no signature; ink in
