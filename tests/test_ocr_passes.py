@@ -1953,6 +1953,8 @@ def test_the_letter_reader_is_a_third_witness_of_names_and_places(
         ("postort", "09", R("PITEÅ", 0.9), _unsure("PITEA"), None),
         ("efternamn", "AFRMAD", R("AHMADX", 0.9), _unsure("AHMADX"), None),
         ("adress", "SKOLGKTAN", R("SKOLGATAN", 0.8), _unsure("SKOLGATAN"), None),
+        ("tolk_sprak", "DART", R("DARI", 0.96), _unsure("DARI"), "DARI"),
+        ("efternamn", "0ARX", R("DARI", 0.96), _unsure("DARI"), None),
     ],
     ids=[
         "other-words-no-third-reader",
@@ -1986,6 +1988,8 @@ def test_the_letter_reader_is_a_third_witness_of_names_and_places(
         "words-spelt-otherwise",
         "no-words-spelt-letter-for-letter",
         "a-streets-name-spelt-letter-for-letter",
+        "a-name-of-the-fields-list-spelt-letter-for-letter",
+        "no-word-but-one-with-dots-spelt-letter-for-letter",
     ],
 )
 def test_the_per_character_reader_settles_what_the_line_reader_read_alone(

@@ -901,7 +901,9 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading
     # JÖNSSON on a poor scan, tesseract read so too. Not a mark tesseract alone read over the same letters: the
     # other two miss some alike (RYDÉN, an accent outvoted only by ``_accent_outvoted``'s rule).
     spelt_words = floor and not street and letters is not None and _spelt(read, letters) and is_words(read)
-    if spelt_words and _could_stand(read, near=False) and not _marks_alone_missed(tess, read):
+    # A name of the field's list stands as spelt: DARI is no lost dots of DÄRI, which names no language.
+    listed_name = fs.words is not None and listed(read, fs.words)
+    if spelt_words and (listed_name or _could_stand(read, near=False)) and not _marks_alone_missed(tess, read):
         return _agreed_as(read, tess)
     alone = line.confidence >= LINE_ALONE
     accent = alone and letters is not None and not street and _accent_outvoted(tess, read, letters)
