@@ -24,7 +24,7 @@ from pipeline.errors import PipelineError
 from pipeline.formspec import A4, FieldSpec, FieldType, FormSpec
 from pipeline.models import RawField, Source
 from pipeline.scan import glyphs, lexicon, lines, zonal
-from pipeline.scan.ocr import Tesseract, TesserOcr, Word
+from pipeline.scan.ocr import OcrEngine, Tesseract, TesserOcr, Word
 from tests.conftest import FIXTURES
 from tests.test_scans import _read
 
@@ -201,6 +201,13 @@ def test_specks_no_reader_reads_are_an_empty_box(specs: dict[str, FormSpec], sid
     """A poor scan leaves specks in an empty box, smaller than a fleck of a character; where neither tesseract nor
     the line reader reads anything in them, the box is empty (not unreadable, which would hold the case). Faint
     writing breaks into larger flecks: never taken for empty, however little the readers make of it."""
+    read = _specked_interpreter_box(specs, side, Tesseract())
+    assert (read.value is None and read.confidence == 1.0) is empty
+
+
+def _specked_interpreter_box(specs: dict[str, FormSpec], side: int, engine: OcrEngine) -> RawField:
+    """The interpreter's language as ``engine`` and the other readers read a page whose box holds 14 specks of
+    ``side`` pixels a side (at 150 dpi) and nothing else."""
     spec, dpi = specs["ansokan-samordning"], 150
     template = zonal.Template.from_blank(Image.new("L", (round(A4[0] * dpi / 72), round(A4[1] * dpi / 72)), 255), dpi)
     page = np.full(template.mask.shape, 255, np.uint8)
@@ -209,8 +216,7 @@ def test_specks_no_reader_reads_are_an_empty_box(specs: dict[str, FormSpec], sid
     for _ in range(14):
         y, x = rng.randrange(r0, r1 - 2), rng.randrange(c0, c1 - 2)
         page[y : y + side, x : x + side] = 30
-    read = zonal.read_page(Image.fromarray(page), template, spec, 2, Tesseract()).values["tolk_sprak"]
-    assert (read.value is None and read.confidence == 1.0) is empty
+    return zonal.read_page(Image.fromarray(page), template, spec, 2, engine).values["tolk_sprak"]
 
 
 @pytest.mark.parametrize(("tesseract", "empty"), [("ee", True), ("oo", True), ("DARI", False), ("ARABISKA", False)])
@@ -220,15 +226,7 @@ def test_specks_tesseract_reads_as_no_word_are_an_empty_box(
     """Tesseract reads letters into a poor scan's specks (ee, oo); where they are nothing the field could hold (no
     word, no name of its list) and the line reader reads nothing, the box is empty. What it could hold goes to a
     person: faint writing may have left no more."""
-    spec, dpi = specs["ansokan-samordning"], 150
-    template = zonal.Template.from_blank(Image.new("L", (round(A4[0] * dpi / 72), round(A4[1] * dpi / 72)), 255), dpi)
-    page = np.full(template.mask.shape, 255, np.uint8)
-    r0, r1, c0, c1 = template.rect(_field(specs, "tolk_sprak").box)
-    rng = random.Random(5)
-    for _ in range(14):
-        y, x = rng.randrange(r0, r1 - 2), rng.randrange(c0, c1 - 2)
-        page[y : y + 2, x : x + 2] = 30
-    read = zonal.read_page(Image.fromarray(page), template, spec, 2, Scripted({"swe": tesseract})).values["tolk_sprak"]
+    read = _specked_interpreter_box(specs, 2, Scripted({"swe": tesseract}))
     assert (read.value is None and read.confidence == 1.0) is empty
 
 
