@@ -909,7 +909,7 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading
     accent = alone and letters is not None and not street and _accent_outvoted(tess, read, letters)
     if accent and is_words(read) and not is_words(tess) and _could_stand(read, near=False):
         return _agreed_as(read, tess)
-    settled = _marks_of_letters(read, letters, "" if street else tess) if floor and letters else None
+    settled = _marks_of_letters(read, letters, "" if street else tess) if floor and letters is not None else None
     if settled is not None and is_words(settled) and not is_words(read) and _could_stand(settled, street, near=False):
         return _agreed_as(settled, tess)
     if floor and not street and letters is not None and is_words(tess) and _marks_seconded(tess, read, letters):
