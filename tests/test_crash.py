@@ -137,6 +137,11 @@ def _remaining(settings: Settings) -> int:
     return len(_files(settings.inbox)) + len(_files(settings.work_dir))
 
 
+def _starts(log: Path) -> int:
+    """How many times the service logged that it is watching the inbox."""
+    return log.read_text(encoding="utf-8").count('"event": "start"') if log.exists() else 0
+
+
 def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as sink:
         return subprocess.Popen([sys.executable, "-m", "pipeline", "watch"], cwd=ROOT, env=env, stderr=sink)
@@ -199,8 +204,12 @@ def test_killed_twenty_times_every_input_is_accounted_for_once(
         proc.wait()
         kills.append((before, _remaining(settings)))
 
+    started = _starts(log)
     proc = _start(env, log)
     try:
+        # Watching before it is told to stop: the clean exit checked below is that of a service at work, not of one
+        # stopped while it still loads (the last life may find nothing left to do).
+        assert wait_for(lambda: _starts(log) > started or proc.poll() is not None, 120)
         assert wait_for(lambda: _remaining(settings) == 0, 600), f"inputs left behind: {_remaining(settings)}"
     finally:
         proc.send_signal(signal.SIGTERM)
