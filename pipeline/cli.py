@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pipeline import audit, logs
+from pipeline import audit, logs, signals
 from pipeline.blank import build_blank
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, PipelineError
@@ -27,6 +27,8 @@ from pipeline.stages import Input
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.func is not cmd_watch:
+        signals.release()  # the service handles a stop itself, from the first moment (``watch``)
     logs.configure(args.log_level)
     try:
         settings = _settings(args)

@@ -49,6 +49,7 @@ from watchdog.events import (
 from watchdog.observers.inotify import InotifyEmitter, InotifyObserver
 from watchdog.observers.inotify_c import InotifyConstants, Mask
 
+from pipeline import signals
 from pipeline.conductor import Intake
 from pipeline.config import Settings
 from pipeline.fsutil import private_dir
@@ -358,6 +359,7 @@ def watch(settings: Settings) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    stop = stop or signals.held()  # told to stop while it still loaded (``python -m pipeline``): it starts stopped
     with open_intake(settings) as intake:
         poller = Poller(settings) if settings.imap_host else None  # mail from a mailbox lands in the inbox
         if poller is not None:

@@ -340,6 +340,35 @@ def test_sigterm_stops_intake_finishes_what_is_in_hand_and_nothing_is_lost(
     assert len({r["sha256"] for r in final(settings)}) == 8
 
 
+def test_sigterm_while_the_service_still_loads_stops_it_cleanly(env: dict[str, str], settings: Settings) -> None:
+    """Told to stop during its first second (the CLI's imports), the service still exits 0 and says it stopped:
+    the stop is held from the first line of ``python -m pipeline`` and the service starts stopped, where the
+    signal's default action would end it (exit 143)."""
+    settings.inbox.mkdir(parents=True)
+    log = settings.inbox.parent / "early.log"
+    with log.open("w") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "pipeline", "watch"], cwd=ROOT, env=env, stderr=sink)
+    time.sleep(0.3)  # past the interpreter's start, inside the imports that take most of a second
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == 0, log.read_text(encoding="utf-8")
+    assert '"event": "stop"' in log.read_text(encoding="utf-8")
+
+
+def test_a_stop_held_while_loading_reaches_any_other_command_as_it_arrived() -> None:
+    """Commands other than the service get a held stop back when they know what they are (``release``): Ctrl-C
+    while ``pipeline process`` loads still interrupts it."""
+    from pipeline import signals
+
+    signals.hold()
+    os.kill(os.getpid(), signal.SIGINT)
+    assert signals.held()
+    with pytest.raises(KeyboardInterrupt):
+        signals.release()
+    assert not signals.held()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
 def test_sigterm_to_the_whole_process_group_still_finishes_the_documents_with_the_workers(
     env: dict[str, str], settings: Settings
 ) -> None:

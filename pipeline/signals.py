@@ -1,0 +1,45 @@
+"""A stop asked for while ``python -m pipeline`` still loads, held until the command knows what to do with it.
+
+The CLI's imports take most of a second. Until ``watch`` installs its own handlers, SIGTERM or SIGINT would end the
+process by the signal's default action (exit 143 or a traceback), where a service told to stop should exit 0 with
+nothing in flight. ``hold`` runs first in ``pipeline.__main__``; the service then starts stopped (``held``), and
+every other command gets the signal back as if it had just arrived (``release``).
+"""
+
+from __future__ import annotations
+
+import signal
+from types import FrameType
+
+_held: list[int] = []
+_holding = False
+
+
+def _note(signum: int, frame: FrameType | None) -> None:
+    _held.append(signum)
+
+
+def hold() -> None:
+    global _holding
+    _holding = True
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _note)
+
+
+def held() -> bool:
+    """Whether a stop arrived while held."""
+    return bool(_held)
+
+
+def release() -> None:
+    """The default handling back; a stop that arrived meanwhile is delivered now. Nothing where none was held (the
+    CLI called in-process, or as the ``pipeline`` script)."""
+    global _holding
+    if not _holding:
+        return
+    _holding = False
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for signum in dict.fromkeys(_held):
+        _held.remove(signum)
+        signal.raise_signal(signum)
