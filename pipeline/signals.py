@@ -1,9 +1,10 @@
-"""A stop asked for while ``python -m pipeline`` still loads, held until the command knows what to do with it.
+"""A stop asked for while the CLI still loads, held until the command knows what to do with it.
 
 The CLI's imports take most of a second. Until ``watch`` installs its own handlers, SIGTERM or SIGINT would end the
 process by the signal's default action (exit 143 or a traceback), where a service told to stop should exit 0 with
-nothing in flight. ``hold`` runs first in ``pipeline.__main__``; the service then starts stopped (``held``), and
-every other command gets the signal back as if it had just arrived (``release``).
+nothing in flight. ``run`` (``python -m pipeline`` and the ``pipeline`` script) holds them before it imports the CLI;
+the service then starts stopped (``held``), and every other command gets the signal back as if it had just arrived
+(``release``).
 """
 
 from __future__ import annotations
@@ -43,3 +44,11 @@ def release() -> None:
     for signum in dict.fromkeys(_held):
         _held.remove(signum)
         signal.raise_signal(signum)
+
+
+def run() -> int:
+    """The CLI, with a stop held while it loads."""
+    hold()
+    from pipeline.cli import main
+
+    return main()

@@ -340,14 +340,21 @@ def test_sigterm_stops_intake_finishes_what_is_in_hand_and_nothing_is_lost(
     assert len({r["sha256"] for r in final(settings)}) == 8
 
 
-def test_sigterm_while_the_service_still_loads_stops_it_cleanly(env: dict[str, str], settings: Settings) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [[sys.executable, "-m", "pipeline"], [str(Path(sys.executable).with_name("pipeline"))]],
+    ids=["python-m-pipeline", "the-pipeline-script"],
+)
+def test_sigterm_while_the_service_still_loads_stops_it_cleanly(
+    env: dict[str, str], settings: Settings, command: list[str]
+) -> None:
     """Told to stop during its first second (the CLI's imports), the service still exits 0 and says it stopped:
-    the stop is held from the first line of ``python -m pipeline`` and the service starts stopped, where the
-    signal's default action would end it (exit 143)."""
+    the stop is held before the CLI loads and the service starts stopped, where the signal's default action would
+    end it (exit 143)."""
     settings.inbox.mkdir(parents=True)
     log = settings.inbox.parent / "early.log"
     with log.open("w") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "pipeline", "watch"], cwd=ROOT, env=env, stderr=sink)
+        proc = subprocess.Popen([*command, "watch"], cwd=ROOT, env=env, stderr=sink)
     time.sleep(0.3)  # past the interpreter's start, inside the imports that take most of a second
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=120) == 0, log.read_text(encoding="utf-8")
