@@ -34,15 +34,16 @@ def held() -> bool:
 
 def release() -> None:
     """The default handling back; a stop that arrived meanwhile is delivered now. Nothing where none was held (the
-    CLI called in-process, or as the ``pipeline`` script)."""
+    CLI called in-process)."""
     global _holding
     if not _holding:
         return
     _holding = False
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    for signum in dict.fromkeys(_held):
-        _held.remove(signum)
+    arrived = dict.fromkeys(_held)  # each kind once, in the order they came
+    _held.clear()
+    for signum in arrived:
         signal.raise_signal(signum)
 
 

@@ -359,7 +359,7 @@ def watch(settings: Settings) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    stop = stop or signals.held()  # told to stop while it still loaded (``python -m pipeline``): it starts stopped
+    stop = stop or signals.held()  # told to stop while it still loaded (``signals.run``): it starts stopped
     with open_intake(settings) as intake:
         poller = Poller(settings) if settings.imap_host else None  # mail from a mailbox lands in the inbox
         if poller is not None:
