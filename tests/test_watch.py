@@ -23,12 +23,12 @@ from pipeline.config import Settings
 from tests.conftest import FIXTURES, ROOT
 
 
-def wait_for(check: Callable[[], bool], seconds: float = 20) -> bool:
+def wait_for(check: Callable[[], bool], seconds: float = 20, every: float = 0.1) -> bool:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         if check():
             return True
-        time.sleep(0.1)
+        time.sleep(every)
     return False
 
 
