@@ -45,7 +45,7 @@ from pipeline.scan import batch, raster
 from pipeline.scan.align import CANON_DPI, AlignedPage, AlignmentError, align_page
 from pipeline.scan.batch import ManifestPage, PageId, Split
 from pipeline.scan.ocr import OcrEngine, default_engine
-from pipeline.scan.zonal import PageReading, Template, corroborate, doubt_lost_marks, read_page
+from pipeline.scan.zonal import PageReading, Template, corroborate, doubt_joined_names, doubt_lost_marks, read_page
 from pipeline.validate import domain_model, validate
 
 READERS: dict[Source, Reader] = {Source.ACROFORM: AcroFormReader(), Source.TEXT: TextLayerReader()}
@@ -251,6 +251,7 @@ def read_scan(document: Split, located: list[Located], spec: FormSpec) -> PageRe
         merged.crops.update(reading.crops)
         merged.marks_lost = merged.marks_lost or reading.marks_lost
     corroborate(spec, merged.values)
+    doubt_joined_names(spec, merged.values)
     if merged.marks_lost:
         doubt_lost_marks(spec, merged.values)
     return merged

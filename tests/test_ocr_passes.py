@@ -58,14 +58,15 @@ def test_pytesseract_reads_as_tesserocr_does(
 class Scripted:
     """An engine that reads the sheet as told: to test how readings are combined, not tesseract."""
 
-    def __init__(self, readings: dict[str, str], confidence: float = 0.93) -> None:
+    def __init__(self, readings: dict[str, str], confidence: float = 0.93, box: tuple[int, int] = (40, 20)) -> None:
         self.readings = readings
         self.confidence = confidence
+        self.box = box  # the word's width and height, from the first crop's corner
         self.calls: list[tuple[str | None, str]] = []
 
     def words(self, image: Image.Image, charset: str | None = None, model: str = "swe") -> list[Word]:
         self.calls.append((charset, model))
-        return [Word(self.readings[model], self.confidence, zonal.GAP, zonal.GAP, 40, 20, (1, 1, 1))]
+        return [Word(self.readings[model], self.confidence, zonal.GAP, zonal.GAP, *self.box, (1, 1, 1))]
 
 
 def _written(text: str, seed: int, font: Path | None = None, spacing: float | None = None) -> np.ndarray:
@@ -720,6 +721,7 @@ def test_a_sure_line_stands_where_the_per_character_reader_was_torn(
         ("namnfortydligande", "NILS ABRAHAMSSON", R("NILS.ABRAHAMSSON", SURE), "NILS ABRAHAMSSON"),
         ("namnfortydligande", "MARIE JAKOBSSON", R("MARIE·JAKOBSSON", SURE), "MARIE JAKOBSSON"),
         ("namnfortydligande", "NILS ABRAHAMSSON", R("NILS.ABRAHAMS", SURE), None),
+        ("postort", "Li LEA", R("LILEA", 0.69), None),
     ],
     ids=[
         "agree",
@@ -804,6 +806,7 @@ def test_a_sure_line_stands_where_the_per_character_reader_was_torn(
         "a-word-space-the-line-reader-read-as-a-point",
         "a-word-space-the-line-reader-read-as-a-middle-dot",
         "a-word-space-the-line-reader-read-as-a-point-before-other-letters",
+        "spacing-differs-tesseract-split-a-word-into-words-of-lower-case-letters-after-capitals",
     ],
 )
 def test_text_stands_only_where_witnesses_agree(
@@ -1089,6 +1092,10 @@ BELOW_STREET = zonal.STREET_AGREE - 0.05  # the line reader less sure: a compose
         ("EKVÄGEN", R("EKVÄGEN", 0.97), _spelt("EKVÄGEN"), True),
         ("EKVÄGEN", R("EKVÄGEN", 0.97), _spelt("EKVÄGEN", " K", 0.0), False),
         ("BJORKGRAND", R("BJORKGRAND", 0.97), _spelt("BJORKGRAND"), False),
+        ("BÄCKGATAN", R("BÄCKGATAN", 0.94), glyphs.Reading("BÄCWGAQAN", 0.4, (), glyphs.LETTERS), True),
+        ("BÄCKGATAN", R("BÄCKGATAN", 0.94), glyphs.Reading("SÄCWGAQAN", 0.4, (), glyphs.LETTERS), False),
+        ("BÄCKGATAN", R("BÄCKGATAN", 0.94), glyphs.Reading("ÄCWGAQAN", 0.4, (), glyphs.LETTERS), False),
+        ("BÄCKGATAN", R("BÄCKGATAN", BELOW_STREET), glyphs.Reading("BÄCWGAQAN", 0.4, (), glyphs.LETTERS), False),
     ],
     ids=[
         "a-compound-line-unsure",
@@ -1107,6 +1114,10 @@ BELOW_STREET = zonal.STREET_AGREE - 0.05  # the line reader less sure: a compose
         "one-letter-from-another-street-spelt-alike",
         "one-letter-from-another-street-the-third-reader-read-another-letter-there",
         "dots-lost-that-the-lexicon-knows",
+        "one-letter-from-a-word-the-third-reader-read-its-letter-there-the-rest-not",
+        "one-letter-from-a-word-the-third-reader-read-the-words-letter-there",
+        "one-letter-from-a-word-the-third-reader-read-nothing-there",
+        "one-letter-from-a-word-the-third-reader-read-its-letter-there-the-line-unsure",
     ],
 )
 def test_a_streets_name_the_line_reader_is_unsure_of_stands_where_it_is_spelt_alike(
@@ -1115,11 +1126,12 @@ def test_a_streets_name_the_line_reader_is_unsure_of_stands_where_it_is_spelt_al
     """Where tesseract and the line reader read a street's name alike but the line reader is unsure (a compound the
     lexicon does not know as spelt, below ``STREET_AGREE``) or the name is one letter from another street's, the
     per-character reader is a third witness, of yet another kind: the name stands where it gave each letter at least
-    ``LETTERS_LIKELY`` at its place. Where the line reader read another Swedish mark on a letter (Ä for Å),
-    tesseract's name stands if the per-character reader, nearly certain of every letter (``LETTERS_CERTAIN``), spelt
-    it so. Not where it read a letter more or less, the line reader read no mark where tesseract read one, the line
-    reader is below its floor, or the reading is a failure all readers share (dots the scan lost, which the lexicon
-    knows)."""
+    ``LETTERS_LIKELY`` at its place, or, where the line reader is fairly sure, read the name's own letter at each
+    place where another would make another word of it (BÄCKGATAN: säckgatan), however it read the rest. Where the
+    line reader read another Swedish mark on a letter (Ä for Å), tesseract's name stands if the per-character
+    reader, nearly certain of every letter (``LETTERS_CERTAIN``), spelt it so. Not where it read a letter more or
+    less, the line reader read no mark where tesseract read one, the line reader is below its floor, or the reading
+    is a failure all readers share (dots the scan lost, which the lexicon knows)."""
     voted = zonal._text_vote(_field(specs, "adress"), _ocr(tesseract, 0.9), line, letters)
     assert voted.value == tesseract
     assert (voted.confidence >= zonal.AGREED) is confirmed
@@ -1214,9 +1226,26 @@ def test_a_streets_name_split_by_a_reader_is_voted_on_as_one_word(
 def test_free_text_is_left_to_its_threshold(specs: dict[str, FormSpec]) -> None:
     """Free text runs over several lines; the line reader reads one, so tesseract's confidence decides."""
     crop = _written("JAG VILL ARBETA", 1)
-    engine = Scripted({"swe": "JAG VILL ARBETA"}, confidence=0.97)
+    engine = Scripted({"swe": "JAG VILL ARBETA"}, confidence=0.97, box=(crop.shape[1], crop.shape[0]))
     [(_, read)] = zonal._read_texts([(_field(specs, "behov_beskrivning"), crop)], engine).values.items()
     assert read.value == "JAG VILL ARBETA" and read.confidence == 0.97
+
+
+@pytest.mark.parametrize("covered", [True, False], ids=["read", "left-unread"])
+def test_free_text_with_a_mark_tesseract_left_unread_at_a_lines_end_goes_to_a_person(
+    specs: dict[str, FormSpec], covered: bool
+) -> None:
+    """Free text has no reader but tesseract: where ink lies right of where its reading of a line ends, at the
+    line's height (the point that ends a sentence, ARBETE. read as ARBETE), a person checks the text."""
+    crop = _written("JAG VILL ARBETA.", 1)
+    _, _, stats, _ = cv2.connectedComponentsWithStats((crop < zonal.INK).astype(np.uint8), connectivity=8)
+    point = max(stats[1:].tolist(), key=lambda s: s[0])  # the rightmost mark
+    assert point[4] < 30  # a point, not a letter
+    width = crop.shape[1] if covered else point[0]
+    engine = Scripted({"swe": "JAG VILL ARBETA."}, confidence=0.97, box=(width, crop.shape[0]))
+    [(_, read)] = zonal._read_texts([(_field(specs, "behov_beskrivning"), crop)], engine).values.items()
+    assert read.value == "JAG VILL ARBETA."
+    assert (read.confidence == 0.97) is covered
 
 
 @pytest.mark.parametrize("font", scans.HAND_FONTS, ids=lambda p: p.stem)
@@ -1589,6 +1618,23 @@ def test_a_word_one_letter_from_a_word_is_doubtful(text: str, near: bool, street
     assert lexicon.near_a_word(text) is near and lexicon.near_a_word(text, street=True) is street
 
 
+@pytest.mark.parametrize(
+    ("text", "street", "places"),
+    [
+        ("BÄCKGATAN", True, [0]),  # säckgatan
+        ("VILLAVÄGEN", True, [4]),  # villovägen
+        ("EBBA BLOMGREN", False, [8]),  # blomgr(e)n: a word of the second name
+        ("EBBA BLOMGREN", True, []),
+        ("STORGRÄND", True, []),
+    ],
+)
+def test_a_word_one_letter_from_a_word_says_where(text: str, street: bool, places: list[int]) -> None:
+    """Where another letter makes another word: the place in the whole text, so another reader's letter there can
+    be asked."""
+    assert lexicon.near_misses(text, street=street) == places
+    assert lexicon.near_a_word(text, street=street) is bool(places)
+
+
 def test_an_address_ends_in_a_number_not_a_lone_o() -> None:
     """Both readers read a lone 0 closing an address as the letter O; no address ends in a lone O."""
     assert zonal.clean(FieldType.TEXT, "VILLAGATAN O", "address")[0] == "VILLAGATAN 0"
@@ -1758,6 +1804,75 @@ def test_inks_read_with_confidence_that_differ_only_in_marks_go_to_a_person(
     zonal.corroborate(specs["ansokan-samordning"], values)
     assert all((values[n].confidence < zonal.AGREED) is doubted for n in readings)
     assert all(values[n].value == readings[n][0] for n in readings)
+
+
+@pytest.mark.parametrize(
+    ("readings", "doubted"),
+    [
+        ({"fornamn": ("SOFTA", 0.95), "efternamn": ("JOKANSSON", 0.5), "namnfortydligande": ("SOFIA JOHANSSON", 0.95)},
+         {"fornamn", "efternamn", "namnfortydligande"}),
+        ({"fornamn": ("IDA", 0.96), "efternamn": ("A", 0.5), "namnfortydligande": ("A BERNTSSON", 0.96)},
+         {"fornamn", "efternamn", "namnfortydligande"}),
+        ({"fornamn": ("FMIS", 0.49, ("FANS",)), "efternamn": ("BERG", 0.95), "namnfortydligande": ("PANS BERG", 0.95)},
+         {"fornamn", "namnfortydligande"}),
+        ({"fornamn": ("FMIS", 0.49, ("KARIN",)), "efternamn": ("BERG", 0.95),
+          "namnfortydligande": ("PANS BERG", 0.95)}, {"fornamn"}),
+        ({"fornamn": ("SOFIA", 0.95), "efternamn": ("JOKANSSON", 0.5), "namnfortydligande": ("SOFIA JOHANSSON", 0.95)},
+         {"efternamn", "namnfortydligande"}),
+        ({"fornamn": ("SOFIA", 0.95), "efternamn": ("JOKANSSON", 0.5), "namnfortydligande": ("SOFIA ALI", 0.95)},
+         {"efternamn"}),
+        ({"fornamn": ("KARL", 0.95), "efternamn": ("BERG", 0.95), "namnfortydligande": ("ANNA BERG", 0.95)}, set()),
+        ({"postort": ("BODEN", 0.95), "ort": ("BOREN", 0.95)}, {"postort", "ort"}),
+        ({"fornamn": ("AS TA", 0.95), "efternamn": ("LARSSON", 0.95), "namnfortydligande": ("ASTA LARSSON", 0.95)},
+         {"fornamn", "namnfortydligande"}),
+        ({"fornamn": ("ANNA MARIA", 0.95), "efternamn": ("BERG", 0.95), "namnfortydligande": ("ANNA MARIA BERG", 0.95)},
+         set()),
+        ({"fornamn": ("MIKTOR", 0.4, ("MIKTOR",)), "efternamn": ("WESTER", 0.95),
+          "namnfortydligande": ("MIKTOR WESTER", 0.22, ("MIKTOR WESTER",))}, {"fornamn", "namnfortydligande"}),
+    ],
+    ids=[
+        "a-first-name-a-letter-from-the-signatures",
+        "a-first-name-two-letters-from-the-signatures",
+        "the-ink-in-doubt-read-a-letter-from-the-other",
+        "the-ink-in-doubt-read-otherwise",
+        "a-last-name-in-doubt-a-letter-from-the-signatures",
+        "a-last-name-in-doubt-another-signed",
+        "another-name-signed",
+        "a-town-a-letter-from-the-other",
+        "a-first-name-spaced-otherwise",
+        "two-first-names-alike",
+        "read-alike-twice-by-the-line-reader-a-letter-from-a-name",
+    ],
+)  # fmt: skip
+def test_inks_read_a_letter_or_two_apart_go_to_a_person(
+    specs: dict[str, FormSpec], readings: dict[str, tuple[object, ...]], doubted: set[str]
+) -> None:
+    """Two inks of the same words read a letter or two apart (SOFTA under Förnamn, SOFIA under the signature), each
+    with confidence, or one with confidence and the other in doubt: one ink was misread, and which is not known, so
+    neither stands. A person who writes again writes the same words or others (another name signed), not nearly the
+    same. Nor do two inks that one reader read alike as no word one letter from a name (MIKTOR, for VIKTOR: the same
+    hand's V, misread the same way twice)."""
+    values = _values(**readings)  # type: ignore[arg-type]
+    zonal.corroborate(specs["ansokan-samordning"], values)
+    assert {n for n in readings if values[n].confidence < zonal.AGREED} == doubted
+
+
+@pytest.mark.parametrize(
+    ("email", "doubted"),
+    [
+        ("ingegerdnilsson@example.net", True),
+        ("ingegerd.nilsson@example.net", False),
+        ("nilssoningegerd@example.net", True),
+        ("ingegerd@example.net", False),
+        ("inge.n@example.net", False),
+    ],
+)
+def test_an_email_of_two_names_joined_goes_to_a_person(specs: dict[str, FormSpec], email: str, doubted: bool) -> None:
+    """An address that is two of the form's names joined with nothing between may have lost the point or hyphen
+    written there, the smallest mark on the form."""
+    values = _values(fornamn=("INGEGERD", 0.95), efternamn=("NILSSON", 0.95), epost=(email, 0.95))
+    zonal.doubt_joined_names(specs["ansokan-samordning"], values)
+    assert (values["epost"].confidence < zonal.AGREED) is doubted
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ import json
 import re
 import subprocess
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -255,8 +255,19 @@ def near_a_word(text: str, street: bool = False) -> bool:
     VILLAGATAN as MILLAGATAN in a poor scan, and JÖNKÖPING as TÖNKÖPING. About one true name or street in forty
     is such a word too (Ekvägen: Elvägen), and goes to a person. In a ``street``, only a street's name counts as the
     word it may be (Kyrktorget is one letter from kyrktornet, a church tower)."""
+    return next(_near_misses(text, street), None) is not None
+
+
+def near_misses(text: str, street: bool = False) -> list[int]:
+    """The places in ``text`` where another letter makes another word of it (as ``near_a_word`` asks): BÄCKGATAN's
+    first letter (säckgatan, a cul-de-sac), VILLAVÄGEN's fifth (villovägen)."""
+    return sorted(set(_near_misses(text, street)))
+
+
+def _near_misses(text: str, street: bool) -> Iterator[int]:
     forms, _ = _lexicon()
-    for word in words(text):
+    for match in _WORD.finditer(text.casefold()):
+        word = match.group()
         if _has(forms, word):
             continue
         bare = plain(word)
@@ -266,8 +277,7 @@ def near_a_word(text: str, street: bool = False) -> bool:
                     variant = word[:at] + other + word[at + 1 :]
                     named = not street or variant.endswith(STREET_ENDS)
                     if named and _has(forms, variant) and plain(variant) != bare:
-                        return True
-    return False
+                        yield match.start() + at
 
 
 @cache
