@@ -23,6 +23,7 @@ import pypdf
 from faker import Faker
 
 from bench import service
+from bench.scans import SCANS
 from fixtures.generate import MODES, fake_notice, fill_acroform
 from pipeline import outputs, stages
 from pipeline.config import Settings
@@ -115,7 +116,7 @@ def main() -> int:
     parser.add_argument("--documents", type=int, default=1000, help="filled 7429s in the backlog")
     parser.add_argument("--pages", type=int, default=100, help="scanned pages in the backlog (two per application)")
     parser.add_argument("--rounds", type=int, default=5, help="runs of the service per worker count (median)")
-    parser.add_argument("--scans", type=int, default=14, help="scanned applications per quality level (accuracy)")
+    parser.add_argument("--scans", type=int, default=SCANS, help="scanned applications per quality level (accuracy)")
     args = parser.parse_args()
     specs = load_forms()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
