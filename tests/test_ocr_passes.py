@@ -1223,6 +1223,29 @@ def test_a_streets_name_split_by_a_reader_is_voted_on_as_one_word(
     assert (voted.confidence >= zonal.AGREED) is confirmed
 
 
+@pytest.mark.parametrize(("fade", "blur"), [(1.0, 0.0), (0.6, 1.3)], ids=["dark", "faint"])
+def test_faint_writing_is_ink_at_a_level_of_its_own(fade: float, blur: float) -> None:
+    """Thin strokes blurred on a poor scan are grey at their darkest; at the page's ink level they fall apart into
+    flecks, and a house number of flecks lies too far from the street's strokes to count as writing. At a level
+    between the box's paper and its writing's darkest, the number is writing. Dark ink keeps the page's level."""
+    street, number = _written("NYGRÄND", 3), _written("842", 3)
+    gap, height = 50, max(street.shape[0], number.shape[0])
+    box = np.full((height, street.shape[1] + gap + number.shape[1]), 255, np.uint8)
+    box[: street.shape[0], : street.shape[1]] = street
+    box[: number.shape[0], street.shape[1] + gap :] = number
+    scanned = 241 - (255 - box.astype(np.float32)) * fade
+    if blur:
+        scanned = cv2.GaussianBlur(scanned, (0, 0), blur)
+    scanned = np.clip(scanned, 0, 255).astype(np.uint8)
+    ink = scanned < zonal.INK
+    faint = zonal._faint_ink(scanned, ink)
+    assert (faint is None) is (fade == 1.0)
+    writing, _ = zonal._writing(ink if faint is None else faint)
+    assert writing[:, street.shape[1] + gap :].any()  # the number is read with the street
+    if faint is not None:
+        assert not zonal._writing(ink)[0][:, street.shape[1] + gap :].any()  # at the page's level it was dust
+
+
 def test_free_text_is_left_to_its_threshold(specs: dict[str, FormSpec]) -> None:
     """Free text runs over several lines; the line reader reads one, so tesseract's confidence decides."""
     crop = _written("JAG VILL ARBETA", 1)

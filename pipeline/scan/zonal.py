@@ -211,13 +211,37 @@ def _text_crop(grey: np.ndarray, ink: np.ndarray, template: Template, fs: FieldS
     box = grey[r0:r1, c0:c1].copy()
     box[template.mask[r0:r1, c0:c1]] = 255  # the printed form, whitened
     components = _components(mask)
+    specks = bool((components[1][1:, 4] < SPECK).all())
+    faint = _faint_ink(box, mask)
+    if faint is not None:
+        mask, components = faint, _components(faint)
     kept, dust = _writing(mask, components)
     box[dust] = 255
     rows, cols = np.nonzero(kept)
     pad = 6
     top, bottom = max(rows.min() - pad, 0), min(rows.max() + pad + 1, mask.shape[0])
     left, right = max(cols.min() - pad, 0), min(cols.max() + pad + 1, mask.shape[1])
-    return box[top:bottom, left:right], bool((components[1][1:, 4] < SPECK).all())
+    return box[top:bottom, left:right], specks
+
+
+def _faint_ink(box: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
+    """The box's ink at a level of its own where the writing is faint (thin strokes blurred on a poor scan at 150
+    dpi, grey at its darkest): at the page's level such writing falls apart into flecks, and a house number of
+    them lay too far from the strokes to count as writing (NYGRÄND for NYGRÄND 842: no reader saw the number, as
+    it was cut off). The level lies ``FAINT_SHARE`` of the way from the paper to the writing's darkest. Writing
+    dark enough (``FAINT_GREY``) keeps the page's level: None then."""
+    if not ink.any():
+        return None
+    paper, dark = float(np.median(box)), float(np.percentile(box[ink], FAINT_DARKEST))
+    level = paper - FAINT_SHARE * (paper - dark)
+    return box < level if dark >= FAINT_GREY and level > INK else None
+
+
+FAINT_SHARE = 0.45
+FAINT_DARKEST = 10  # percentile of the ink's grey levels: the writing's darkest, not a speck's one pixel
+# Writing this grey at its darkest is faint: a poor scan's thin strokes, blurred (the writing of good scans is about
+# 40 there, of poor ones about 100).
+FAINT_GREY = 80
 
 
 # A stroke: an ink component at least this tall against the box, and this large against the box's height squared
