@@ -317,6 +317,9 @@ R = glyphs.Reading
         ("datum", "2026-10-01", R("2026-10-01", zonal.GLYPHS_SURE), R("2026-10-07", SURE), "2026-10-01", 0.5),
         ("telefon", "0701749699", R("07017406993", UNSURE), R("070174069", SURE), "0701749699", zonal.DISAGREE),
         ("telefon", "0701749699", R("07017406993", UNSURE), R("0701740699", SURE), "0701740699", zonal.AGREED),
+        ("telefon", "701740325", R("6791348628", UNSURE), R("0701740625", SURE), "701740325", zonal.DISAGREE),
+        ("telefon", "701740325", R("0701348628", UNSURE), R("0701740625", SURE), "701740325", zonal.DISAGREE),
+        ("telefon", "701740325", R("0701748628", UNSURE), R("0701740625", SURE), "0701740625", zonal.AGREED),
         ("datum", "202-6-10-18", R("2026-107-18", UNSURE), R("2026-10-18", SURE), "2026-10-18", zonal.AGREED),
         ("personnummer", "1989071-1-9401", R("19890711-9401", SURE), R("1989071-1-94 01", SURE), "19890711-9401", 0.95),
         ("postnummer", "52999", R("52909", CERTAIN), R("5299", LINE), "52909", zonal.AGREED),
@@ -370,6 +373,9 @@ R = glyphs.Reading
         "date-line-nearly-certain-against-two-readers",
         "phone-line-nearly-certain-a-digit-short-of-both",
         "phone-line-nearly-certain-as-long-as-tesseract",
+        "phone-line-nearly-certain-as-long-as-the-per-character-reader-but-other-digits",
+        "phone-line-nearly-certain-as-long-as-the-per-character-reader-three-digits-apart",
+        "phone-line-nearly-certain-as-long-as-the-per-character-reader-two-digits-apart",
         "date-tesseracts-spacing-out-of-form",
         "personnummer-spacing-out-of-form-from-the-reader-that-kept-it",
         "postnummer-glyphs-nearly-certain-alone-the-others-a-digit-short-or-wrong",
@@ -413,7 +419,8 @@ def test_digits_count_only_where_two_kinds_of_reader_agree(
     check digit is a witness of its own: it catches any one digit misread, so the line reader, sure, stands alone
     where the check digit fits a date that exists. The line reader nearly certain stands alone, against the
     per-character reader but not against two readers, where its digits have their type's form (a digit dropped
-    breaks a date's or a postnummer's; a phone number's length varies, so another reader must have read as many).
+    breaks a date's or a postnummer's; a phone number's length varies, so another reader must have read as many,
+    and all but two of them alike).
     The per-character reader nearly certain stands alone where a date's or a postnummer's form holds and the line
     reader is not sure of other digits in that form, and sure where a personnummer's check digit fits. Tesseract
     and the line reader, less than sure, that read the same digits in their form stand against the per-character
