@@ -1009,15 +1009,16 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading
     outvoted = letters is not None and _marks_outvoted(tess, read, letters)
     if outvoted and floor and _could_stand(tess, street, near=False):
         return _confirm(reading)  # two of three read the same marks, all three a mark
+    # A street's name the lexicon composes (KYRK + GATAN), from a line reader fairly sure of it (``STREET_AGREE``).
+    composed = street and line.confidence >= STREET_AGREE and known(tess, street=True)
     if _same_text(tess, read) and _could_stand(tess, street, near=line.confidence < NEAR_SURE):
-        # Less sure of the line: forms as spelt, or a street's name the lexicon composes (KYRK + GATAN) from a line
-        # reader fairly sure of it (``STREET_AGREE``).
-        composed = street and line.confidence >= STREET_AGREE and known(tess, street=True)
+        # Less sure of the line: forms as spelt, or a street's name so composed.
         unsure_ok = (floor and known(tess)) or composed
         return _confirm(reading) if sure or unsure_ok else _doubt(reading)
-    composed = street and line.confidence >= STREET_AGREE and known(tess, street=True) and _same_text(tess, read)
-    if composed and letters is not None and _could_stand(tess, street, near=False) and _near_outvoted(tess, letters):
-        return _confirm(reading)  # one letter from another word (säckgatan), which the third reader did not read
+    # One letter from another word (säckgatan), whose letter the per-character reader did not read there.
+    outvoted_near = composed and letters is not None and _same_text(tess, read) and _near_outvoted(tess, letters)
+    if outvoted_near and _could_stand(tess, street, near=False):
+        return _confirm(reading)
     if floor and _could_stand(tess, street) and is_words(tess) and _alike(tess, read, is_words) and not _mixed(tess):
         return _confirm(reading)
     if floor and _could_stand(tess, street) and is_words(tess) and not is_words(read) and _one_dropped(tess, read):
