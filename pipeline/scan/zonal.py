@@ -527,6 +527,13 @@ def _read_sheet(texts: list[tuple[FieldSpec, np.ndarray]], engine: OcrEngine, ho
     return out
 
 
+def _marks(crop: np.ndarray) -> np.ndarray:
+    """The stats (x, y, width, height, area) of each ink component of a crop, the background left out."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats((crop < INK).astype(np.uint8), connectivity=8)
+    marks: np.ndarray = stats[1:]
+    return marks
+
+
 def _ink_unread(crop: np.ndarray, words: list[Word]) -> bool:
     """Whether ink of a character's height lies right of all that tesseract read: a character that every reader
     lost (GRANGATAN for GRANGATAN 1: the narrow 1 was read by none, and the readers agreed on the rest). Whatever
@@ -536,8 +543,8 @@ def _ink_unread(crop: np.ndarray, words: list[Word]) -> bool:
     if not words:
         return False
     end = max(w.left + w.width for w in words) - GAP  # the sheet's crops start GAP pixels in
-    _, _, stats, _ = cv2.connectedComponentsWithStats((crop < INK).astype(np.uint8), connectivity=8)
-    marks = stats[1:][stats[1:, 4] >= SPECK]
+    stats = _marks(crop)
+    marks = stats[stats[:, 4] >= SPECK]
     if not len(marks):
         return False
     height = float(np.median(marks[marks[:, 3] >= marks[:, 3].max() / 2, 3]))
@@ -549,8 +556,8 @@ def _marks_after(crop: np.ndarray, words: list[Word], top: int) -> bool:
     """Whether ink lies right of where tesseract's reading of a line ends, at that line's height: a point or a comma
     that ends a sentence, which it did not read (free text alone has no other reader). Held-out scans (seeds 50-57,
     336 applications) found one description so accepted without its last point."""
-    _, _, stats, _ = cv2.connectedComponentsWithStats((crop < INK).astype(np.uint8), connectivity=8)
-    marks = stats[1:][stats[1:, 4] >= POINT_AREA].tolist()
+    stats = _marks(crop)
+    marks = stats[stats[:, 4] >= POINT_AREA].tolist()
     lines: dict[tuple[int, int, int], list[Word]] = {}
     for w in words:
         lines.setdefault(w.line, []).append(w)
@@ -582,15 +589,15 @@ def _paper_white(crop: np.ndarray) -> np.ndarray:
 def _points(crop: np.ndarray) -> int:
     """The points a line of writing holds: ink between two characters, low on the line and small (a scan at 150 dpi
     leaves a written point two pixels wide, the size of dust, but dust seldom falls just there)."""
-    _, _, stats, _ = cv2.connectedComponentsWithStats((crop < INK).astype(np.uint8), connectivity=8)
-    letters = stats[1:][(stats[1:, 4] >= SPECK)]
+    stats = _marks(crop)
+    letters = stats[stats[:, 4] >= SPECK]
     if not len(letters):
         return 0
     letters = letters[letters[:, 3] >= letters[:, 3].max() / 2]
     height, baseline = float(np.median(letters[:, 3])), float(np.median(letters[:, 1] + letters[:, 3]))
     spans = [(lx, lx + lw) for lx, _, lw, _, _ in letters.tolist()]
     points = 0
-    for x, y, w, h, area in stats[1:].tolist():
+    for x, y, w, h, area in stats.tolist():
         low = baseline - POINT_LOW * height <= y + h <= baseline + POINT_BELOW * height
         small = area >= 2 and max(w, h) <= POINT_SIZE * height
         apart = not any(start < x + w and x < end for start, end in spans)
@@ -712,12 +719,8 @@ def corroborate(spec: FormSpec, values: dict[str, RawField]) -> None:
                 break
         else:
             _covered(values, fs, name)
-            if not _confirmed(values.get(name)) and _holds(spec, name):
+            if not _confirmed(values.get(name)) and spec.field(name).holds_case:
                 _doubt_near(values, fs, name)
-
-
-def _holds(spec: FormSpec, name: str) -> bool:
-    return any(f.name == name and f.holds_case for f in spec.fields)
 
 
 def _read_apart(values: dict[str, RawField], fs: FieldSpec) -> list[str]:
@@ -763,14 +766,12 @@ def _doubt_near(values: dict[str, RawField], fs: FieldSpec, name: str) -> None:
     is a letter or two from the words the other ink, read with confidence, has at its place (FANS by the line
     reader under Förnamn, PANS BERG under the signature, for HANS BERG), that ink's reading is in doubt too, since
     which ink was misread is not known. Held-out scans (seeds 50-57, 336 applications) found one so accepted
-    wrong."""
+    wrong. The rest of the group was read with confidence (``corroborate`` asks where ``name`` alone is in doubt)."""
     reading = values[name]
     if name == fs.name:
-        others = [n for n in fs.repeats if _confirmed(values.get(n))]
-        whole = " ".join(str(values[n].value) for n in fs.repeats)
-        places = [whole] if len(others) == len(fs.repeats) else []
+        others, places = list(fs.repeats), [" ".join(str(values[n].value) for n in fs.repeats)]
     else:
-        others, places = [fs.name], _at_place(values, fs, name) if _confirmed(values.get(fs.name)) else []
+        others, places = [fs.name], _at_place(values, fs, name)
     readings = [str(reading.value or ""), *reading.alternatives]
     if any(_letters_apart(r, places) for r in readings if r):
         for n in others:
@@ -1171,10 +1172,9 @@ def _near_outvoted(text: str, letters: Reading) -> bool:
     Calibration (seeds 11-49, 1,638 applications): 9 streets' names so read, that no other rule confirmed, none
     wrong; a name or place is not asked (KRIS TIANS TAD, where tad is one letter from words, for KRISTIANSTAD)."""
     places = near_misses(text, street=True)
-    flat = text.replace(" ", "")
-    if not places or len(text.casefold()) != len(text) or len(flat) != len(text):
-        return False
-    alike = _read_alike(flat, letters.text)
+    if not places or " " in text or len(text.casefold()) != len(text):
+        return False  # the places count in the folded text; the per-character reader reads no spaces
+    alike = _read_alike(text, letters.text)
     return all(at in alike for at in places)
 
 
