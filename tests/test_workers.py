@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 import signal
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.limits import long_batch_scan, memory_hungry_scan
-from pipeline import stages
+from pipeline import stages, workers
 from pipeline.conductor import read_input
 from pipeline.config import Settings
 from pipeline.errors import DocumentError, PipelineError
@@ -348,3 +349,20 @@ def test_a_librarys_own_error_is_a_lack_of_memory_only_where_memory_is_short(
     assert caught.value.code == code
     if short:
         assert "1536 MB" in caught.value.reason and "PIPELINE_WORKER_MEMORY_MB" in caught.value.action
+
+
+def test_what_waits_in_a_workers_pipe_is_handed_over_without_ever_waiting() -> None:
+    """The budget ``_widen`` gives a pipe holds in its buffer: sent without blocking while nobody reads (a busy
+    worker), in messages the size of a filled 7429, as the slot hands them over."""
+    mine, theirs = multiprocessing.Pipe()
+    budget = workers._widen(mine)
+    os.set_blocking(mine.fileno(), False)  # a send that would wait raises instead
+    message = b"x" * 25_000
+    handed = 0
+    while handed + len(message) <= budget:
+        mine.send_bytes(message)
+        handed += len(message)
+    assert handed >= workers.BATCH * len(message)  # eight filled 7429s, as a worker's batch needs
+    assert budget <= workers.PIPE_BUFFER
+    theirs.close()
+    mine.close()
