@@ -177,6 +177,7 @@ class Intake:
         self.settings = settings
         self.register = register
         self.run = run
+        self._tmp = process_tmp(settings.tmp_dir)  # this process's: the same for every job
 
     def handle_many(self, inputs: Iterable[Input], *, move: bool, channel: Channel) -> Iterator[InputResult]:
         """A sliding window keeps every worker busy while this process records finished documents; results are
@@ -307,7 +308,7 @@ class Intake:
             s.mail_max_attachments,
             s.mail_max_depth,
             limits=s.limits,
-            tmp_dir=process_tmp(s.tmp_dir),
+            tmp_dir=self._tmp,
         )
 
     def _arrival(self, given: Input, channel: Channel) -> int:

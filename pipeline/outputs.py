@@ -159,9 +159,12 @@ def error_report(target: Path, sha256: str | None, document_id: str, exc: Docume
     )
 
 
+_UNSAFE = re.compile(r"[^\w.\- ]")
+
+
 def safe_name(name: str) -> str:
     """A file name that cannot leave its folder or confuse a terminal."""
-    cleaned = re.sub(r"[^\w.\- ]", "_", name).strip(". ") or "input"
+    cleaned = _UNSAFE.sub("_", name).strip(". ") or "input"
     return cleaned[:120]
 
 

@@ -208,7 +208,7 @@ class Inbox:
             found = []
             with self.register.transaction():
                 for path in chunk:
-                    relative = path.relative_to(inbox).as_posix()
+                    relative = _relative(inbox, path)
                     present.add(relative)
                     if relative in self.seen:  # sighted before: looked at above
                         continue
@@ -252,7 +252,7 @@ class Inbox:
             yield from (given for given in claimed if given is not None)
 
     def _move_in(self, path: Path, seen: Sighting, work_name: str) -> Input | None:
-        self.seen.pop(path.relative_to(self.settings.inbox).as_posix(), None)
+        self.seen.pop(_relative(self.settings.inbox, path), None)
         target = self.settings.work_dir / work_name
         try:
             try:
@@ -292,6 +292,12 @@ def _chunks(
             chunk, total = [], 0
     if chunk:
         yield chunk
+
+
+def _relative(inbox: Path, path: Path) -> str:
+    """A listed path's place in the inbox, as ``seen`` keys it (the string is cut, not parsed: a Path's
+    ``relative_to`` cost more than the rest of a sighting)."""
+    return os.fspath(path)[len(os.path.join(os.fspath(inbox), "")) :]
 
 
 def _stored(relative: str) -> str:
