@@ -295,8 +295,8 @@ def _chunks(
 
 
 def _relative(inbox: Path, path: Path) -> str:
-    """A listed path's place in the inbox, as ``seen`` keys it (the string is cut, not parsed: a Path's
-    ``relative_to`` cost more than the rest of a sighting)."""
+    """A listed path's place in the inbox, as ``seen`` keys it: cut from its string (every listed path lies in the
+    inbox), where a Path's ``relative_to`` parsed both paths again for every file of a backlog."""
     return os.fspath(path)[len(os.path.join(os.fspath(inbox), "")) :]
 
 
