@@ -415,8 +415,9 @@ class ProcessRunner:
                 if worker is not None:
                     worker.stop(kill=True)
             raise
-        # Every worker's pipe is alike (the same system limit): the first one's tells what may wait in each.
-        self._ahead_bytes = min(w.ahead_bytes for w in self._workers if w is not None) if workers else AHEAD_BYTES
+        # What may wait in each worker's pipe: the least any was granted (the same system limit holds for all, and a
+        # replacement's pipe is granted the same).
+        self._ahead_bytes = min((w.ahead_bytes for w in self._workers if w is not None), default=AHEAD_BYTES)
         for slot in self._slots:
             slot.start()
 
