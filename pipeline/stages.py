@@ -159,7 +159,7 @@ _TEMPLATES: dict[tuple[str, str, int], Template] = {}
 
 
 def warm() -> None:
-    """Load once what reading does beyond importing its code: the lexicon's tables, the line reader's network,
+    """Load once what reading does beyond importing its code: the lexicon's tables, the line readers' networks,
     tesseract's English model (e-mail addresses), the per-character readers, the letters' fonts. The workers'
     forkserver calls this before it forks the first worker, so every worker, a replacement too, starts with them,
     shared rather than copied: a worker's first scan cost about 3 s more than the next, which a backlog read by two
