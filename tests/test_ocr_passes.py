@@ -1750,6 +1750,13 @@ def _values(**readings: tuple[str, float] | tuple[str, float, tuple[str, ...]]) 
           "namnfortydligande": ("ŁUKASZ KOWALSKI", 0.5, ("LUKASZ KOWALSKI",))}, "fornamn", None),
         ({"fornamn": ("SIGRID", 0.95), "efternamn": ("ØDEGÅRD", 0.5, ("ØDEGÄRD",)),
           "namnfortydligande": ("SIGRID ØDEGÅRD", 0.5, ("SIGRID ØDEGÄRD",))}, "efternamn", None),
+        ({"fornamn": ("KAARINA", 0.46, ("KAARINA",)), "efternamn": ("GUSTAFSSON", 0.95),
+          "namnfortydligande": ("KAARINA GUSTAFSSON", 0.5, ("KAARINA GUSTAFSSON",))}, "fornamn", "KAARINA"),
+        ({"fornamn": ("KAARINA", 0.46, ("KAARINA",)), "efternamn": ("GUSTAFSSON", 0.95),
+          "namnfortydligande": ("KAARINA GUSTAFSSON", 0.5, ("KAARINA GUSTAFSSON",))}, "namnfortydligande",
+         "KAARINA GUSTAFSSON"),
+        ({"fornamn": ("KAARINA", 0.46, ("KAARINA",)), "efternamn": ("GUSTAFSSON", 0.95),
+          "namnfortydligande": ("KAARINA GUSTAFSSDN", 0.5, ("KAARINA GUSTAFSSON",))}, "fornamn", None),
     ],
     ids=[
         "printed-name",
@@ -1777,6 +1784,9 @@ def _values(**readings: tuple[str, float] | tuple[str, float, tuple[str, ...]]) 
         "two-in-doubt-a-letter-of-another-alphabet-tesseract-read-in-lower-case",
         "two-in-doubt-a-letter-of-another-alphabet-the-line-reader-read-as-its-nearest",
         "two-in-doubt-marks-alone-differ",
+        "two-in-doubt-one-letter-from-a-word-read-alike-by-both-readers-on-each",
+        "two-in-doubt-one-letter-from-a-word-read-alike-by-both-readers-on-each-the-other",
+        "two-in-doubt-one-letter-from-a-word-tesseract-read-one-otherwise",
     ],
 )  # fmt: skip
 def test_a_field_written_twice_confirms_the_other_reading(
@@ -1790,7 +1800,8 @@ def test_a_field_written_twice_confirms_the_other_reading(
     read by one reader or the other, or where it was read but for marks and its letters so are no word
     (TROLLHATTAN: the scan lost them on that ink). Two or more in doubt are confirmed where the line reader's
     readings make the words agree, unless tesseract read a word there that the line reader read otherwise
-    (MARGARETA: it drops a letter) or the words are one the lexicon lacks. A place that differs (signed elsewhere),
+    (MARGARETA: it drops a letter) or the words are one the lexicon lacks; words one letter from other words
+    (KAARINA, KATRINA) only where tesseract read them so on each ink too. A place that differs (signed elsewhere),
     two of three fields in doubt otherwise, a letter neither read, or a reading that cannot stand (a speck read as a
     point) stay with a person."""
     values = _values(**readings)  # type: ignore[arg-type]
@@ -1857,8 +1868,10 @@ def test_inks_read_with_confidence_that_differ_only_in_marks_go_to_a_person(
          {"fornamn", "namnfortydligande"}),
         ({"fornamn": ("ANNA MARIA", 0.95), "efternamn": ("BERG", 0.95), "namnfortydligande": ("ANNA MARIA BERG", 0.95)},
          set()),
+        ({"fornamn": ("VISTOR", 0.4, ("MIKTOR",)), "efternamn": ("WESTER", 0.95),
+          "namnfortydligande": ("VISTOR WESTER", 0.22, ("MIKTOR WESTER",))}, {"fornamn", "namnfortydligande"}),
         ({"fornamn": ("MIKTOR", 0.4, ("MIKTOR",)), "efternamn": ("WESTER", 0.95),
-          "namnfortydligande": ("MIKTOR WESTER", 0.22, ("MIKTOR WESTER",))}, {"fornamn", "namnfortydligande"}),
+          "namnfortydligande": ("VISTOR WESTER", 0.22, ("MIKTOR WESTER",))}, {"fornamn", "namnfortydligande"}),
     ],
     ids=[
         "a-first-name-a-letter-from-the-signatures",
@@ -1872,6 +1885,7 @@ def test_inks_read_with_confidence_that_differ_only_in_marks_go_to_a_person(
         "a-first-name-spaced-otherwise",
         "two-first-names-alike",
         "read-alike-twice-by-the-line-reader-a-letter-from-a-name",
+        "read-alike-twice-by-the-line-reader-by-tesseract-once",
     ],
 )  # fmt: skip
 def test_inks_read_a_letter_or_two_apart_go_to_a_person(
@@ -1881,7 +1895,7 @@ def test_inks_read_a_letter_or_two_apart_go_to_a_person(
     with confidence, or one with confidence and the other in doubt: one ink was misread, and which is not known, so
     neither stands. A person who writes again writes the same words or others (another name signed), not nearly the
     same. Nor do two inks that one reader read alike as no word one letter from a name (MIKTOR, for VIKTOR: the same
-    hand's V, misread the same way twice)."""
+    hand's V, misread the same way twice), where tesseract read either otherwise."""
     values = _values(**readings)  # type: ignore[arg-type]
     zonal.corroborate(specs["ansokan-samordning"], values)
     assert {n for n in readings if values[n].confidence < zonal.AGREED} == doubted
