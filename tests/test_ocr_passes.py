@@ -1305,14 +1305,16 @@ def test_a_wrong_tesseract_reading_is_caught_by_the_other_readers(specs: dict[st
 
 
 class Placed:
-    """An engine that reads a crop's words as told, each where the ink of the crop's words lies."""
+    """An engine that reads a crop's words as told, each where the ink of the crop's words lies; ``unseen`` words at
+    the end it does not read at all."""
 
-    def __init__(self, crop: np.ndarray, texts: list[str]) -> None:
-        self.crop, self.texts = crop, texts
+    def __init__(self, crop: np.ndarray, texts: list[str], unseen: int = 0) -> None:
+        self.crop, self.texts, self.unseen = crop, texts, unseen
 
     def words(self, image: Image.Image, charset: str | None = None, model: str = "swe") -> list[Word]:
         spans = _ink_words(self.crop)
-        assert len(spans) == len(self.texts)
+        assert len(spans) == len(self.texts) + self.unseen
+        spans = spans[: len(self.texts)]
         height = self.crop.shape[0]
         return [
             Word(text, 0.9, zonal.GAP + x0, zonal.GAP, x1 - x0, height, (1, 1, 1))
@@ -1344,8 +1346,9 @@ def _ink_words(crop: np.ndarray) -> list[tuple[int, int]]:
 
 @pytest.mark.parametrize("font", scans.HAND_FONTS, ids=lambda p: p.stem)
 def test_a_streets_number_is_read_as_digits_apart_from_its_name(specs: dict[str, FormSpec], font: Path) -> None:
-    """Tesseract's Swedish model reads a house number after a street's name badly (u06 for 406); the number, cut at
-    the gap before it, is read as digits by the line reader and the per-character reader, the name as a name."""
+    """Tesseract's Swedish model reads a house number after a street's name badly (u06 for 406), or not at all; the
+    number, cut at the gap before it, is read as digits by the line reader and the per-character reader, the name
+    as a name."""
     adress = _field(specs, "adress")
     crop = _written("ASPGATAN 406", 3, font)
     read = zonal._read_sheet([(adress, crop)], Placed(crop, ["ASPGATAN", "u06"]), zonal.TEXT_PASS).values["adress"]
@@ -1356,6 +1359,33 @@ def test_a_streets_number_is_read_as_digits_apart_from_its_name(specs: dict[str,
     crop = _written("ASPGATAN 12B", 3, font)  # a number with a letter is a person's to confirm
     read = zonal._read_sheet([(adress, crop)], Placed(crop, ["ASPGATAN", "12B"]), zonal.TEXT_PASS).values["adress"]
     assert read.confidence < zonal.AGREED
+    # A number tesseract did not see at all is the ink right of what it read: read as digits too, and a letter in
+    # it still a person's to confirm.
+    crop = _written("ASPGATAN 406", 3, font)
+    read = zonal._read_sheet([(adress, crop)], Placed(crop, ["ASPGATAN"], 1), zonal.TEXT_PASS).values["adress"]
+    assert read.value == "ASPGATAN 406" and read.confidence == zonal.AGREED
+    crop = _written("ASPGATAN 12B", 3, font)
+    read = zonal._read_sheet([(adress, crop)], Placed(crop, ["ASPGATAN"], 1), zonal.TEXT_PASS).values["adress"]
+    assert read.confidence < zonal.AGREED
+
+
+def test_a_number_tesseract_read_as_no_digits_is_not_left_to_the_second_opinion(
+    specs: dict[str, FormSpec], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where tesseract read something after a street's name that holds no digits (.& 5 oe) and the line reader read
+    nothing there, the number goes to a person though the per-character reader and the second opinion read it
+    alike: the scan is poor at that place, and both readers of the name beside it may have misread it alike
+    (IPROTTSGATAN 85). Where tesseract read nothing at all there, they confirm it."""
+    adress = _field(specs, "adress")
+    crop = _written("ASPGATAN 85", 3)
+    lines_read = lines.read_line
+    monkeypatch.setattr(zonal, "read_line", lambda c: lines_read(c) if c.shape[1] > crop.shape[1] // 2 else R("", 0))
+    monkeypatch.setattr(zonal, "read_digits", lambda _: R("85", 0.9))
+    monkeypatch.setattr(zonal, "read_line_again", lambda _: R("85", 0.9))
+    read = zonal._read_sheet([(adress, crop)], Placed(crop, ["ASPGATAN", ".&"]), zonal.TEXT_PASS).values["adress"]
+    assert read.confidence < zonal.AGREED
+    read = zonal._read_sheet([(adress, crop)], Placed(crop, ["ASPGATAN"], 1), zonal.TEXT_PASS).values["adress"]
+    assert read.value == "ASPGATAN 85" and read.confidence == zonal.AGREED
 
 
 def _word(text: str, span: tuple[int, int], crop: np.ndarray) -> Word:
@@ -1387,14 +1417,21 @@ def test_ink_right_of_all_that_tesseract_read_is_a_character_lost(font: Path) ->
 def test_an_address_whose_number_every_reader_lost_goes_to_a_person(
     specs: dict[str, FormSpec], font: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """GRANGATAN for GRANGATAN 1 (a poor calibration scan): the narrow 1 was lost to every reader, and the readers
-    agreed on the rest. The same readings of a crop without that ink stand."""
+    """GRANGATAN for GRANGATAN 1 (a poor calibration scan): the narrow 1 was lost to every reader of the line, and
+    they agreed on the rest; a person decides. The same readings of a crop without that ink stand. Where the line
+    reader read the number that tesseract did not see, the ink right of tesseract's words is read apart as the
+    number, and stands where its readers read it."""
     adress = _field(specs, "adress")
     crop = _written("GRANGATAN 1", 3, font)
     name, number = _ink_words(crop)
     bare = crop.copy()
     bare[:, number[0] :] = 255
-    monkeypatch.setattr(zonal, "read_line", lambda _: R("GRANGATAN", 0.99))
+    whole = "GRANGATAN"
+
+    def line(c: np.ndarray) -> glyphs.Reading:  # the whole line, its name, or its number
+        return R(whole if c.shape[1] == crop.shape[1] else "GRANGATAN" if c.shape[1] > crop.shape[1] // 2 else "", 0.99)
+
+    monkeypatch.setattr(zonal, "read_line", line)
     monkeypatch.setattr(zonal, "read_letters", lambda _: _spelt("GRANGATAN"))
 
     class NameOnly:
@@ -1405,6 +1442,9 @@ def test_an_address_whose_number_every_reader_lost_goes_to_a_person(
     assert read.value == "GRANGATAN" and read.confidence == zonal.AGREED
     read = zonal._read_sheet([(adress, crop)], NameOnly(), zonal.TEXT_PASS).values["adress"]
     assert read.value == "GRANGATAN" and read.confidence < zonal.AGREED
+    whole = "GRANGATAN 1"
+    read = zonal._read_sheet([(adress, crop)], NameOnly(), zonal.TEXT_PASS).values["adress"]
+    assert read.value == "GRANGATAN 1" and read.confidence == zonal.AGREED
 
 
 @pytest.mark.parametrize("font", scans.HAND_FONTS, ids=lambda p: p.stem)

@@ -542,16 +542,7 @@ def _ink_unread(crop: np.ndarray, words: list[Word]) -> bool:
     tesseract read there, even a mark (| for a 1), was seen. Calibration (seeds 11-49, 1,638 applications): asked
     where the value is tesseract's reading (a house number read apart has readers of its own), it doubted that
     address and no other value read with confidence."""
-    if not words:
-        return False
-    end = max(w.left + w.width for w in words) - GAP  # the sheet's crops start GAP pixels in
-    stats = _marks(crop)
-    marks = stats[stats[:, 4] >= SPECK]
-    if not len(marks):
-        return False
-    height = float(np.median(marks[marks[:, 3] >= marks[:, 3].max() / 2, 3]))
-    beyond = (marks[:, 0] > end + UNREAD_AFTER) & (marks[:, 3] >= UNREAD_HEIGHT * height)
-    return bool(beyond.any())
+    return bool(words) and _unread_after(crop, words) is not None
 
 
 def _marks_after(crop: np.ndarray, words: list[Word], top: int) -> bool:
@@ -618,7 +609,9 @@ _DIGIT = re.compile(r"\d")
 def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> tuple[RawField, bool] | None:
     """A street's name and its number read apart, each by its own witnesses: the name as text, the number as digits
     (the line reader and the per-character reader read a number alone far better than tesseract's Swedish model
-    reads it after a name: Ö for 0, u for 4). The number is what follows the name in tesseract's reading, cut at
+    reads it after a name: Ö for 0, u for 4). The number is what follows the name in tesseract's reading, or where
+    it read nothing there and the line reader read digits, the ink right of what it read (PARKGRÄND for PARKGRÄND
+    2: it did not see the 2), cut at
     the white gap before it; None where nothing follows the name or no gap is found (then the address is read as
     one line). A number that is not digits alone (12 B, 12-14) is never confirmed here. With the reading, whether
     both readers read the name's ending without its dots (``_dots_lost``)."""
@@ -627,9 +620,15 @@ def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> tuple[RawFie
     # or else with the last word of three letters or more.
     ends = [i for i, w in enumerate(words) if plain(w.text).endswith(STREET_ENDS_PLAIN)]
     named = ends[:1] or [i for i, w in enumerate(words) if _NAME_WORD.search(w.text)][-1:]
-    if not named or named[-1] == len(words) - 1:
+    if not named:
         return None
-    cut = _gap_before(crop, words[named[-1] + 1].left - GAP)  # the sheet's crops start GAP pixels in
+    if named[-1] < len(words) - 1:
+        after: int | None = words[named[-1] + 1].left - GAP  # the sheet's crops start GAP pixels in
+    elif _DIGIT.search(read_line(crop).text):  # a number tesseract did not see that the line reader did
+        after = _unread_after(crop, words)
+    else:
+        return None
+    cut = _gap_before(crop, after) if after is not None else None
     if cut is None:
         return None
     name, number = read_line(crop[:, :cut]), crop[:, cut:]
@@ -650,12 +649,14 @@ def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> tuple[RawFie
         line if _digits_only(line.text) else None,
         form=False,
     )
-    if digits.confidence < AGREED and digits_read.value:
+    # Not where tesseract read no digits but something there (.& 5 oe): the scan is poor at that place, and the name
+    # beside it may be misread alike by both its readers (IPROTTSGATAN 85, seed 65's poor scans, once so accepted).
+    if digits.confidence < AGREED and (digits_read.value or not text):
         digits = _digits_again(HOUSE_NUMBER, digits_read, glyphs, line, number, form=False) or digits
     confirmed = digits.confidence >= AGREED
     if confirmed and len(_DIGIT.findall(read_line(crop).text)) > len(str(digits.value or "")):
         digits = _doubt(digits)  # the whole line holds digits the number's crop lacks: the cut fell inside (8|60)
-    value = f"{street.value} {digits.value or text}"
+    value = " ".join(str(v) for v in (street.value, digits.value or text) if v)
     return RawField(value=value, source=Source.OCR, confidence=min(street.confidence, digits.confidence)), lost
 
 
@@ -716,6 +717,8 @@ def _digits_again(
     type's form (a house number has none: digits alone)."""
     again = read_line_again(crop).text
     if not form:  # a house number's digits alone, where it read a 0 as the letter it looks like (as every reader does)
+        if line is not None and _LETTER.search(_NOUGHT_READ_AS_O.sub("0", line.text)):
+            return None  # the line reader read a letter in it (12B), which the others may read as a digit (128)
         again = _digits_only(_NOUGHT_READ_AS_O.sub("0", again))
     ours = _key(kind, again)
     if not ours or _dissent(kind, ours, line):
@@ -748,7 +751,21 @@ def _family_and_all_but_one(
     return _key(kind, reading.value or "") != theirs
 
 
+_LETTER = re.compile(r"[^\W\d_]")
 _NOUGHT_READ_AS_O = re.compile(r"(?<![^\d\s])[Oo](?![^\d\s])")  # an O among digits, or alone
+
+
+def _unread_after(crop: np.ndarray, words: list[Word]) -> int | None:
+    """Where ink of a character's height begins right of all that tesseract read (``words``, not none); None where
+    there is none."""
+    end = max(w.left + w.width for w in words) - GAP  # the sheet's crops start GAP pixels in
+    stats = _marks(crop)
+    marks = stats[stats[:, 4] >= SPECK]
+    if not len(marks):
+        return None
+    height = float(np.median(marks[marks[:, 3] >= marks[:, 3].max() / 2, 3]))
+    beyond = marks[(marks[:, 0] > end + UNREAD_AFTER) & (marks[:, 3] >= UNREAD_HEIGHT * height)]
+    return int(beyond[:, 0].min()) if len(beyond) else None
 
 
 def _dots_lost(tess: str, read: str) -> bool:
