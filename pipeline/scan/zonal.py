@@ -611,10 +611,10 @@ def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> tuple[RawFie
     (the line reader and the per-character reader read a number alone far better than tesseract's Swedish model
     reads it after a name: Ö for 0, u for 4). The number is what follows the name in tesseract's reading, or where
     it read nothing there and the line reader read digits, the ink right of what it read (PARKGRÄND for PARKGRÄND
-    2: it did not see the 2), cut at
-    the white gap before it; None where nothing follows the name or no gap is found (then the address is read as
-    one line). A number that is not digits alone (12 B, 12-14) is never confirmed here. With the reading, whether
-    both readers read the name's ending without its dots (``_dots_lost``)."""
+    2: it did not see the 2), cut at the white gap before it; None where nothing follows the name or no gap is
+    found (then the address is read as one line). A number that is not digits alone (12 B, 12-14) is never
+    confirmed here. With the reading, whether both readers read the name's ending without its dots
+    (``_dots_lost``)."""
     words = sorted(words, key=lambda w: (w.line, w.left))
     # The name ends with the first word that ends as a street's name does (NYVÄGEN, before a number read as uug),
     # or else with the last word of three letters or more.
@@ -622,9 +622,10 @@ def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> tuple[RawFie
     named = ends[:1] or [i for i, w in enumerate(words) if _NAME_WORD.search(w.text)][-1:]
     if not named:
         return None
-    if named[-1] < len(words) - 1:
+    whole = read_line(crop) if named[-1] == len(words) - 1 else None  # the line reader's reading of the whole line
+    if whole is None:
         after: int | None = words[named[-1] + 1].left - GAP  # the sheet's crops start GAP pixels in
-    elif _DIGIT.search(read_line(crop).text):  # a number tesseract did not see that the line reader did
+    elif _DIGIT.search(whole.text):  # a number tesseract did not see that the line reader did
         after = _unread_after(crop, words)
     else:
         return None
@@ -654,7 +655,7 @@ def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> tuple[RawFie
     if digits.confidence < AGREED and (digits_read.value or not text):
         digits = _digits_again(HOUSE_NUMBER, digits_read, glyphs, line, number, form=False) or digits
     confirmed = digits.confidence >= AGREED
-    if confirmed and len(_DIGIT.findall(read_line(crop).text)) > len(str(digits.value or "")):
+    if confirmed and len(_DIGIT.findall((whole or read_line(crop)).text)) > len(str(digits.value or "")):
         digits = _doubt(digits)  # the whole line holds digits the number's crop lacks: the cut fell inside (8|60)
     value = " ".join(str(v) for v in (street.value, digits.value or text) if v)
     return RawField(value=value, source=Source.OCR, confidence=min(street.confidence, digits.confidence)), lost
@@ -663,8 +664,8 @@ def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> tuple[RawFie
 # The second opinion (``lines.read_line_again``: PP-OCRv5, of the line reader's family) is asked where the readers
 # left a field in doubt, and counts only beside a reader of another kind: tesseract's words as it spelt them, or
 # the digits tesseract or the per-character reader read. Of its own family's readings it is no witness: it and the
-# line reader read HJELM as HIELM alike, ELVIRA as ELMRA. Not where the line reader read other words (MAT, where
-# tesseract and the second opinion read MAT for MAJ: two readings of different words go to a person), nor, of
+# line reader read HJELM as HIELM alike, ELVIRA as ELMRA. Not where the line reader read other words (MAJ, where
+# tesseract and the second opinion read MAT: two readings of different words go to a person), nor, of
 # digits, where it read as many other digits nearly sure (``_dissent``). Replayed over the doubted votes of
 # calibration scans (good seeds 11-30, DkgHandwriting's hand alone; good and poor seeds 31-46, every hand: 549
 # applications), 29 fields so confirmed, none wrong; without the guard on the line reader's other words, MAT was
@@ -727,15 +728,15 @@ def _digits_again(
         read = _with_plus(kind, reading)  # tesseract's, for its spacing
     elif glyphs is not None and _key(kind, glyphs.text) == ours:
         read = _with_plus(kind, _raw(kind, again))
-    elif _family_and_all_but_one(kind, reading, glyphs, line, ours):
-        read = _with_plus(kind, _raw(kind, line.text if line is not None else again))
+    elif line is not None and _family_and_all_but_one(kind, reading, glyphs, line, ours):
+        read = _with_plus(kind, _raw(kind, line.text))
     else:
         return None
     return _confirm(read) if not form or _formed(kind, str(read.value)) else None
 
 
 def _family_and_all_but_one(
-    kind: FieldType, reading: RawField, glyphs: Reading | None, line: Reading | None, ours: str
+    kind: FieldType, reading: RawField, glyphs: Reading | None, line: Reading, ours: str
 ) -> bool:
     """Whether the line reader, nearly sure (``LINE_DISSENT``), read the second opinion's digits, and the
     per-character reader as many, all but one alike: a reader of another kind witnesses that no digit was dropped
@@ -743,7 +744,7 @@ def _family_and_all_but_one(
     and 0701740601). Not where tesseract read the per-character reader's digits: two readers of another kind then
     read that digit otherwise. Over the calibration scans' digit votes (as above, 549 applications), so read 217
     times, all right; 9 of them were in doubt."""
-    if glyphs is None or line is None or line.confidence < LINE_DISSENT or _key(kind, line.text) != ours:
+    if glyphs is None or line.confidence < LINE_DISSENT or _key(kind, line.text) != ours:
         return False
     theirs = _key(kind, glyphs.text)
     if len(theirs) != len(ours) or Hamming.distance(theirs, ours) != 1:
