@@ -692,10 +692,7 @@ def _text_again(fs: FieldSpec, reading: RawField, line: Reading, crop: np.ndarra
         tess, read, first = (with_street_marks(with_swedish_ending(joined_street(t))) for t in (tess, read, first))
     if not tess or not _same_text(tess, read) or not _could_stand(tess, street):
         return None
-
-    def is_words(text: str) -> bool:
-        return known(text, street=street) or (fs.words is not None and listed(text, fs.words))
-
+    is_words = _words_of(fs)
     # Words the lexicon lacks may hold a letter of another alphabet that no reader reads (ŁUKASZ, read as LUKASZ by
     # tesseract and by the second opinion alike); and it drops marks, so where other marks make words too
     # (BACKVÄGEN, BÄCKVÄGEN) it cannot say which.
@@ -1092,6 +1089,13 @@ def _vote(
     return _text_vote(fs, reading, line, letters)
 
 
+def _words_of(fs: FieldSpec) -> Callable[[str], bool]:
+    """Whether a reading is words for ``fs``: words the lexicon knows as spelt (a street's name in an address), or
+    a name of the field's own list."""
+    street = fs.charset == "address"
+    return lambda text: known(text, street=street) or (fs.words is not None and listed(text, fs.words))
+
+
 def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading | None = None) -> RawField:
     """``letters``: the per-character reader's reading of the same ink, where it was asked (a street's name, a name,
     a place)."""
@@ -1118,8 +1122,7 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading
     if lost:
         return _doubt(reading)
 
-    def is_words(text: str) -> bool:
-        return known(text, street=street) or (fs.words is not None and listed(text, fs.words))
+    is_words = _words_of(fs)
 
     if fs.words and floor and _same_text(tess, read) and listed(tess, fs.words):
         return _confirm(reading)  # a name the field's list holds as spelt: DARI, no lost dots of the word DÄRI
