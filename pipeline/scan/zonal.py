@@ -31,6 +31,7 @@ from pipeline.scan.glyphs import CLASSES as DIGITS  # what a digit field holds: 
 from pipeline.scan.glyphs import INK, MARKS, SPECK, Reading, read_digits, read_letters
 from pipeline.scan.lexicon import (
     STREET_ENDS_PLAIN,
+    ending_split,
     joined_street,
     known,
     listed,
@@ -1192,6 +1193,10 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading
         candidates.append(_with_dots(tess, read))
     for words in dict.fromkeys(candidates):
         if _could_stand(words, street) and is_words(words) and _near(tess, words, is_words, street):
+            # Not a street's name where other marks make one too and tesseract read other marks on this ink
+            # (BACKVÅGEN against the line reader's BACKVÄGEN, for BÄCKVÄGEN: the scan lost the dots of BÄCK too).
+            if street and _marks_of(tess) != _marks_of(words) and marked_otherwise(words, street=True):
+                return _doubt(reading)
             return _agreed_as(words, tess)
     if street and _could_stand(tess, street) and is_words(tess) and _near(read, tess, is_words, street, edits=1):
         # A street's name is words: tesseract's against the line reader's no word one letter away (SKOLVIGEN). Not
@@ -1805,7 +1810,13 @@ def _could_stand(text: str, street: bool = False, near: bool = True) -> bool:
     shared = _LOOKALIKE_WORD.search(text) or _SPECK_MARKS.search(text) or marks_doubtful(text)
     near_miss = near and near_a_word(text, street)
     letters = sum(c.isalpha() for c in text)
-    return letters > 1 and not (shared or near_miss or (street and street_marks_doubtful(text)))
+    split = street and (street_marks_doubtful(text) or ending_split(text))
+    return letters > 1 and not (shared or near_miss or split)
+
+
+def _marks_of(text: str) -> list[str]:
+    """The marked letters of a reading, in order (BACKVÅGEN: Å)."""
+    return [c for c in text.casefold() if plain(c) != c]
 
 
 def _spaced(text: str) -> str:
