@@ -1560,12 +1560,14 @@ def test_an_email_whose_point_both_readers_missed_goes_to_a_person(
 @pytest.mark.parametrize("font", scans.HAND_FONTS, ids=lambda p: p.stem)
 def test_line_reader_reads_names_in_hands_it_never_saw(font: Path) -> None:
     """The line reader (PP-OCR, as the rapidocr wheel ships it) reads Swedish names and places in block capitals in
-    each fixture hand, Å, Ä and Ö included (on the hardest, DkgHandwriting, 16 of 20 when this was written)."""
+    each fixture hand, Å, Ä and Ö included: of these 100, 99 in Comic Neue's hand, 96 in Humor Sans' and 76 in
+    DkgHandwriting's, the hardest, when this was written (97, 91 and 74 with its line less high in the image, as
+    before: ``lines.ROOM``)."""
     faker = Faker("sv_SE")
     faker.seed_instance(font.stem)
-    texts = [faker.last_name().upper() for _ in range(10)] + [faker.city().upper() for _ in range(10)]
+    texts = [faker.last_name().upper() for _ in range(50)] + [faker.city().upper() for _ in range(50)]
     right = sum(lines.read_line(_written(text, seed, font)).text == text for seed, text in enumerate(texts))
-    assert right >= 15, right
+    assert right >= 72, right
 
 
 def test_without_the_lexicon_a_scan_stops_with_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
