@@ -1705,13 +1705,15 @@ def test_what_both_readers_read_alike_is_no_evidence_where_it_is_a_shared_failur
         ("STOÖRVÄGEN", "STORVÄGEN", None),  # STÖRVÄGEN is a street's name too
         ("SKOLVÅGEN", "SKOLVÄGEN", "SKOLVÄGEN"),  # no other marks make another street's name
         ("BACWVÄGEN", "BACKVÄGEN", "BACKVÄGEN"),  # the marks read alike: a letter misread, not the scan's marks
+        ("IDPROTTSGRAND", "IDROTTSGRÄND", "IDROTTSGRÄND"),  # dots tesseract missed: lost, as small dots are
     ],
 )
 def test_a_streets_name_whose_marks_the_readers_read_otherwise_is_not_taken_where_other_marks_make_one(
     specs: dict[str, FormSpec], tess: str, read: str, accepted: str | None
 ) -> None:
     """Tesseract read a ring where the line reader read dots: the scan's marks are unsure on this ink, and where
-    other marks over a bare A or O make another street's name (BÄCKVÄGEN), the line reader's name is not taken."""
+    other marks over a bare A or O make another street's name (BÄCKVÄGEN), the line reader's name is not taken.
+    Dots tesseract did not see are not such a sign: a scan loses small dots (IDRÖTTSGRÄND composes too: id + rött)."""
     voted = zonal._text_vote(_field(specs, "adress"), _ocr(tess, 0.47), R(read, 0.932))
     assert (voted.value if voted.confidence >= zonal.AGREED else None) == accepted
 
@@ -1760,6 +1762,29 @@ def test_a_word_one_letter_from_a_word_says_where(text: str, street: bool, place
     be asked."""
     assert lexicon.near_misses(text, street=street) == places
     assert lexicon.near_a_word(text, street=street) is bool(places)
+
+
+@pytest.mark.parametrize(
+    ("tess", "glyph", "line", "again", "nought"),
+    [
+        ("?", R("0", 1.0), R("O", 0.81), "0", True),  # STATIONSGATAN 0 (good calibration scans, seed 59)
+        ("O", R("0", 1.0), R("O", 0.82), "O", True),  # KVARNVÄGEN 0 (seed 65)
+        ("", R("0", 1.0), R("0", 0.9), "0", True),  # tesseract saw nothing there
+        ("9", R("0", 1.0), R("O", 0.8), "0", False),  # tesseract read another digit
+        ("?", R("0", 0.95), R("O", 0.8), "0", False),  # the per-character reader not nearly certain
+        ("?", R("8", 1.0), R("O", 0.8), "0", False),
+        ("?", R("0", 1.0), R("Q", 0.8), "0", False),  # the line reader read another letter
+        ("?", R("0", 1.0), R("O", 0.8), "", False),  # the second opinion read nothing
+    ],
+)
+def test_a_lone_nought_read_as_o_by_the_line_readers_and_0_by_the_per_character_reader_is_0(
+    monkeypatch: pytest.MonkeyPatch, tess: str, glyph: glyphs.Reading, line: glyphs.Reading, again: str, nought: bool
+) -> None:
+    """Every reader reads a house number's lone 0 as the letter it looks like, or tesseract as ?: where the readers of
+    a line read it as a lone O or 0 and the per-character reader as 0, nearly certain, it is 0."""
+    monkeypatch.setattr(zonal, "read_line_again", lambda _: R(again, 0.6))
+    read = zonal._lone_nought(tess, glyph, line, np.full((20, 20), 255, np.uint8))
+    assert (read is not None and read.value == "0" and read.confidence >= zonal.AGREED) is nought
 
 
 def test_an_address_ends_in_a_number_not_a_lone_o() -> None:
