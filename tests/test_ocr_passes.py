@@ -1513,6 +1513,30 @@ def test_a_cut_inside_a_streets_number_is_no_reading(specs: dict[str, FormSpec],
     assert read.values["adress"].confidence < zonal.AGREED
 
 
+@pytest.mark.parametrize("font", scans.HAND_FONTS, ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    ("whole", "stands"), [("K9RKSTIGEN 736", True), ("KYRKSTIGEN 1736", False), ("KYRKSTIGEN 1 736", False)]
+)
+def test_only_the_number_that_ends_the_whole_line_tells_a_cut_inside_it(
+    specs: dict[str, FormSpec], monkeypatch: pytest.MonkeyPatch, font: Path, whole: str, stands: bool
+) -> None:
+    """The line reader read the whole line K9RKSTIGEN 736 (a typical bench scan: its Y as 9): a digit read into the
+    name is no digit of the number, and the number its crop read stands. One more digit in the number that ends the
+    line (1736, or 1 736: the line reader reads a gap inside a number) says the cut fell inside it."""
+    crop = _written("KYRKSTIGEN 736", 1, font)
+    name_end = _ink_words(crop)[0][1]
+
+    def line(c: np.ndarray) -> glyphs.Reading:  # the whole line, its name, or its number
+        return R(whole if c.shape[1] == crop.shape[1] else "KYRKSTIGEN" if c.shape[1] > name_end else "736", 0.99)
+
+    monkeypatch.setattr(zonal, "read_line", line)
+    monkeypatch.setattr(zonal, "read_letters", lambda _: _spelt("KYRKSTIGEN"))
+    monkeypatch.setattr(zonal, "read_digits", lambda _: R("736", 0.99))
+    engine = Placed(crop, ["KYRKSTIGEN", "736"])
+    read = zonal._read_sheet([(_field(specs, "adress"), crop)], engine, zonal.TEXT_PASS).values["adress"]
+    assert read.value == "KYRKSTIGEN 736" and (read.confidence >= zonal.AGREED) is stands
+
+
 def test_a_streets_number_is_cut_at_the_gap_before_it() -> None:
     """Tesseract's box of the number may start inside its first digit; the cut is the white gap before it, within
     half the writing's height, and there is none where the ink runs on."""

@@ -606,6 +606,7 @@ HOUSE_NUMBER = FieldType.POSTNUMMER  # compared as a postnummer's digits are
 _NAME_WORD = re.compile(r"[^\W\d_]{3}")  # a word of a street's name: three letters or more
 _NUMBER = re.compile(r"\d+")
 _DIGIT = re.compile(r"\d")
+_TRAILING_NUMBER = re.compile(r"(\d[\d ]*)\D*$")  # the number that ends a line's reading, spaces inside it too
 
 
 def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> tuple[RawField, bool] | None:
@@ -659,8 +660,10 @@ def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> tuple[RawFie
     if digits.confidence < AGREED:
         digits = _lone_nought(text, glyphs, line, number) or digits
     confirmed = digits.confidence >= AGREED
-    if confirmed and len(_DIGIT.findall((whole or read_line(crop)).text)) > len(str(digits.value or "")):
-        digits = _doubt(digits)  # the whole line holds digits the number's crop lacks: the cut fell inside (8|60)
+    # The number that ends the whole line has digits the number's crop lacks: the cut fell inside it (8|60). Digits
+    # read into the name do not count (K9RKSTIGEN 736, the line reader's Y on a typical scan).
+    if confirmed and len(_trailing_digits((whole or read_line(crop)).text)) > len(str(digits.value or "")):
+        digits = _doubt(digits)
     value = " ".join(str(v) for v in (street.value, digits.value or text) if v)
     return RawField(value=value, source=Source.OCR, confidence=min(street.confidence, digits.confidence)), lost
 
@@ -755,6 +758,12 @@ def _family_and_all_but_one(
 
 _LETTER = re.compile(r"[^\W\d_]")
 _NOUGHT_READ_AS_O = re.compile(r"(?<![^\d\s])[Oo](?![^\d\s])")  # an O among digits, or alone
+
+
+def _trailing_digits(text: str) -> str:
+    """The digits of the number that ends a line's reading (8 60 in PARKVÄGEN 8 60), none where it ends in none."""
+    found = _TRAILING_NUMBER.search(text)
+    return found.group(1).replace(" ", "") if found else ""
 
 
 def _lone_nought(text: str, glyphs: Reading, line: Reading, number: np.ndarray) -> RawField | None:
