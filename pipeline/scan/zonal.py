@@ -1836,8 +1836,8 @@ def _could_stand(text: str, street: bool = False, near: bool = True) -> bool:
     shared = _LOOKALIKE_WORD.search(text) or _SPECK_MARKS.search(text) or marks_doubtful(text)
     near_miss = near and near_a_word(text, street)
     letters = sum(c.isalpha() for c in text)
-    split = street and (street_marks_doubtful(text) or ending_split(text))
-    return letters > 1 and not (shared or near_miss or split)
+    street_misread = street and (street_marks_doubtful(text) or ending_split(text))
+    return letters > 1 and not (shared or near_miss or street_misread)
 
 
 def _marks_beyond(ours: str, theirs: str) -> bool:
