@@ -1404,11 +1404,7 @@ def _spelt(read: str, letters: Reading) -> bool:
 
 def _marks_alone_missed(tess: str, read: str) -> bool:
     """Whether the two read the same letters and tesseract more marks over them (ÉVA, EVA)."""
-
-    def marks(text: str) -> int:
-        return sum(plain(c) != c.casefold() for c in text)
-
-    return _letters(tess) == _letters(read) and marks(tess) > marks(read)
+    return _letters(tess) == _letters(read) and _marked_letters(tess).total() > _marked_letters(read).total()
 
 
 def _accent_outvoted(tess: str, read: str, letters: Reading) -> bool:
@@ -1842,9 +1838,12 @@ def _could_stand(text: str, street: bool = False, near: bool = True) -> bool:
 
 def _marks_beyond(ours: str, theirs: str) -> bool:
     """Whether ``ours`` holds a marked letter that ``theirs`` does not (BACKVÅGEN's Å, against BACKVÄGEN)."""
-    return bool(
-        Counter(c for c in ours.casefold() if plain(c) != c) - Counter(c for c in theirs.casefold() if plain(c) != c)
-    )
+    return bool(_marked_letters(ours) - _marked_letters(theirs))
+
+
+def _marked_letters(text: str) -> Counter[str]:
+    """The letters of a reading with a mark over them (Å, Ä, Ö, É), case folded, and how often each."""
+    return Counter(c for c in text.casefold() if plain(c) != c)
 
 
 def _spaced(text: str) -> str:
