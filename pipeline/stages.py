@@ -300,10 +300,11 @@ def conclude(
 def stage(job: Job, record: CaseRecord, text: str) -> Path | None:
     """The worker writes the record's file into the private temporary folder; the service renames it into place
     once the case is known not to be a duplicate (and fsyncs it there), so serialising and writing it is the
-    worker's work."""
+    worker's work. Named by the document, not the case: the same bytes in flight twice (a mail's attachment and the
+    same file dropped beside it) make the same case, and the later copy's record must not replace the first's."""
     if job.tmp_dir is None:
         return None
-    path = job.tmp_dir / "records" / f"{record.case_id}.json"
+    path = job.tmp_dir / "records" / f"{record.document_id}.json"
     write_private(path, text.encode())
     return path
 

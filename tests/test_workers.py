@@ -326,6 +326,22 @@ def test_a_result_crosses_from_the_worker_as_the_record_it_staged(
     assert in_process[0].record.assessment == result.record.assessment
 
 
+def test_the_same_bytes_read_twice_at_once_keep_each_its_own_staged_record(
+    settings: Settings, specs: dict[str, FormSpec]
+) -> None:
+    """A mail's attachment and the same PDF dropped beside it are read side by side and make the same case: the
+    second read must not replace the record the first staged (the first is recorded, the second is a duplicate)."""
+    plain = replace(_job(NOTICES[0], settings.outbox), tmp_dir=settings.tmp_dir / "w")
+    attachment = replace(plain, document_base="0123456789ab-2")
+    first_read, second_read = read_input(attachment, specs), read_input(plain, specs)
+    assert isinstance(first_read, list) and isinstance(second_read, list)
+    [first], [second] = first_read, second_read
+    assert first.summary.case_id == second.summary.case_id
+    assert first.staged is not None and second.staged is not None
+    assert json.loads(first.staged.read_text(encoding="utf-8"))["document_id"] == "0123456789ab-2-1"
+    assert json.loads(second.staged.read_text(encoding="utf-8"))["document_id"] == f"{plain.sha256[:12]}-1"
+
+
 @pytest.mark.parametrize(("short", "code"), [(True, "memory_limit"), (False, "internal_error")])
 def test_a_librarys_own_error_is_a_lack_of_memory_only_where_memory_is_short(
     monkeypatch: pytest.MonkeyPatch, settings: Settings, short: bool, code: str
