@@ -420,14 +420,14 @@ class Intake:
         done: dict[int, InputResult] = {}
         ready: list[_Recording] = []
         pending: dict[str, list[str]] = {}  # person key -> cases earlier in this group, for linking
-        rewritten: list[Path] = []  # a duplicate's letters: the worker wrote them again over the first copy's
+        rewritten: list[Path] = []  # a duplicate's letters that the worker wrote again over the first copy's
         for taken, results in items:
             job = taken.item
             assert isinstance(job, Job)
             try:
                 if self.register.document(job.sha256) is not None:  # recorded meanwhile: an attachment of a mail
                     _discard(results)
-                    rewritten.extend(self.settings.outbox / letter for x in results for letter in x.letters)
+                    rewritten.extend(self._letters_again(results))
                     done[id(taken)] = self._duplicate(taken, job.sha256, move)
                 else:
                     ready.append(self._write(taken, job, results, pending))
@@ -448,6 +448,20 @@ class Intake:
         for r in ready:
             done[id(r.taken)] = self._kept(r, move)
         return [done[id(taken)] for taken, _ in items]
+
+    def _letters_again(self, results: list[DocumentResult]) -> list[Path]:
+        """A duplicate read beside its first copy wrote letters too. Where they are the first copy's (the same case
+        and day: the same bytes) they are kept, to be synced again; any other is removed, so that no letter goes
+        out for a case that was not recorded: the first copy was quarantined (its worker ran out of time), or read
+        on the day before."""
+        again = []
+        for letter in (letter for x in results for letter in x.letters):
+            path = self.settings.outbox / letter
+            if self.register.has_letter(letter):
+                again.append(path)
+            else:
+                path.unlink(missing_ok=True)
+        return again
 
     def _write(
         self, taken: _Taken, job: Job, results: list[DocumentResult], pending: dict[str, list[str]]

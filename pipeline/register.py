@@ -140,6 +140,10 @@ class Register:
         row: sqlite3.Row | None = self.db.execute("SELECT * FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
         return row
 
+    def has_letter(self, path: str) -> bool:
+        """Whether a recorded case's letter is at ``path`` (relative to the outbox)."""
+        return self.db.execute("SELECT 1 FROM letters WHERE path = ?", (path,)).fetchone() is not None
+
     def cases_of_person(self, person_key: str) -> list[str]:
         rows = self.db.execute(
             "SELECT case_id FROM cases WHERE person_key = ? ORDER BY received_at, case_id", (person_key,)

@@ -44,3 +44,12 @@ def env(settings: Settings) -> dict[str, str]:
         "PIPELINE_STATE_DIR": str(settings.state_dir),
         "PIPELINE_WORKERS": "2",
     }
+
+
+@pytest.fixture
+def own_umask() -> Iterator[None]:
+    """open_intake sets the service's umask (077) in this process; the tests after this one get theirs back."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    yield
+    os.umask(mask)

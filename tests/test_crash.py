@@ -24,7 +24,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -314,15 +314,6 @@ def check_records_and_letters(settings: Settings, inputs: list[Given]) -> None:
             assert len(records[case_id(g.sha, 1)]["letters"]) == 1, g.name
     leftovers = [p for p in _files(settings.outbox) if p.name.startswith(".") and p.name.endswith(".tmp")]
     print(f"temporary files left by killed writes (never renamed into place): {len(leftovers)}")
-
-
-@pytest.fixture
-def own_umask() -> Iterator[None]:
-    """open_intake sets the service's umask (077) in this process; the tests after this one get theirs back."""
-    mask = os.umask(0o077)
-    os.umask(mask)
-    yield
-    os.umask(mask)
 
 
 class Crash(BaseException):

@@ -22,6 +22,8 @@ from faker import Faker
 from pipeline import mail
 from pipeline.config import Settings
 from pipeline.errors import LimitExceededError
+from pipeline.service import open_intake
+from pipeline.stages import Input
 from tests.conftest import FIXTURES, ROOT
 from tests.test_pipeline import _plain_pdf, run_cli
 
@@ -367,3 +369,21 @@ def test_broken_mime_and_mail_without_a_usable_attachment_are_quarantined_with_a
     )
     assert all(r["reason"] and r["action"] for r in reports)
     assert not list(settings.letters_dir.rglob("*.pdf"))
+
+
+def test_a_copy_read_beside_its_first_leaves_no_letter_of_its_own(settings: Settings, own_umask: None) -> None:
+    """The same 7429 as a mail's attachment and dropped beside it, both read at once: the dropped copy is a
+    duplicate, and the letter its worker wrote too is the first copy's or none. Here the mail came in a minute
+    before midnight, so the dropped copy's letter lay in the next day's folder: a second letter for one case."""
+    drop = settings.state_dir.parent / "drop"
+    msg = message(12)
+    attach(msg, notice(1), "7429.pdf")
+    eml, pdf = write(drop, "from-region.eml", msg), write(drop, "7429.pdf", notice(1))
+    late = dt.datetime(2026, 11, 19, 23, 59, tzinfo=dt.UTC)
+    inputs = [Input(eml, eml.name, received_at=late), Input(pdf, pdf.name, received_at=late + dt.timedelta(minutes=2))]
+    with open_intake(settings) as intake:
+        first, again = intake.handle_many(inputs, move=False, channel="cli")
+    assert (first.outcome, again.outcome) == ("recorded", "duplicate")
+    assert again.cases == first.cases and len(first.letters) == 1
+    letters = [p.relative_to(settings.outbox).as_posix() for p in settings.outbox.rglob("*.pdf")]
+    assert letters == first.letters and first.letters[0].startswith("letters/2026-11-19/")
