@@ -2236,7 +2236,12 @@ def test_the_letter_reader_is_a_third_witness_of_names_and_places(
         ("postort", "NÅLNÖ", R("MALMO", zonal.LINE_FLOOR - 0.01), _unsure("MALMÖ"), None),
         ("postort", "NÅLNÖ", R("MALMO", 0.86), _unsure("MALMO"), None),
         ("postort", "NÅLNÖ", R("MALMO", 0.86), _unsure("MÅLMO"), None),
-        ("postort", "NÅLNÖ", R("MALMO", 0.86), _unsure("MALNÖ"), None),
+        ("postort", "NALNO", R("MALMO", 0.86), _unsure("MALNÖ"), None),
+        ("postort", "NÅLNÖ", R("MALMO", 0.86), _unsure("MXLMÖ"), "MALMÖ"),
+        ("postort", "NÅLNO", R("MALMO", 0.86), _unsure("MXLMÖ"), None),
+        ("postort", "NALNÖ", R("MALMO", 0.86), _unsure("MXLMO"), None),
+        ("ort", "GÅVLF", R("GAVLE", 0.84), _unsure("GÄWLE"), None),
+        ("postort", "NÅLNÖ", R("MALMO", zonal.LINE_FLOOR - 0.01), _unsure("MXLMÖ"), None),
         ("efternamn", "PÄCH", R("BACK", 0.86), _unsure("BÄCK"), None),
         ("fornamn", "zoÉ", R("ZOË", 0.99), _unsure("ZOE"), None),
         ("postort", "TROLLHATTAN", R("TROLLHATTAN", 0.97), _unsure("TKOLLHÄÜN"), "TROLLHÄTTAN"),
@@ -2272,6 +2277,11 @@ def test_the_letter_reader_is_a_third_witness_of_names_and_places(
         "no-marks-of-the-per-character-reader",
         "marks-that-make-no-word",
         "marks-over-other-letters",
+        "a-mark-tesseract-read-too-over-the-same-letter-around-letters-misread",
+        "a-mark-the-per-character-reader-alone-read-around-letters-misread",
+        "a-mark-tesseract-alone-read-around-letters-misread",
+        "marks-tesseract-and-the-per-character-reader-read-otherwise",
+        "a-mark-both-read-the-line-reader-below-its-floor",
         "marks-where-the-line-reader-read-words-already",
         "a-mark-the-per-character-reader-cannot-read",
         "marks-over-letters-two-readers-read-alike-around-others-misread",
@@ -2310,9 +2320,11 @@ def test_the_per_character_reader_settles_what_the_line_reader_read_alone(
     more (the line reader drops a letter at its surest). And the line reader's letters take the marks the
     per-character reader read over them (MALMO, GAVLE, MÔLNDAL) where that makes words and the line reader's
     reading is none; where tesseract read its letters too, the marks over letters it read alike suffice, around
-    letters it misread (TKOLLHÄÜN), though not in a street's name, which composes too freely. Where tesseract and
-    the line reader read the same letters but for marks, tesseract's words stand where the per-character reader read
-    its marks (JÖNSSON, the line reader JONSSON) or its bare letter (BERIT, the line reader BÉRIT). The line
+    letters it misread (TKOLLHÄÜN), though not in a street's name, which composes too freely; where tesseract read
+    other letters, the marks it read over the same letter too (MALMÖ: NÅLNÖ and MXLMÖ), and no others. Where
+    tesseract and the line reader read the same letters but for marks, tesseract's words stand where the
+    per-character reader read its marks (JÖNSSON, the line reader JONSSON) or its bare letter (BERIT, the line
+    reader BÉRIT). The line
     reader's words, however unsure, stand where the per-character reader spelt them letter for letter (AHMAD against
     AFRMAD), in names and places: a street's name composes too freely for that."""
     voted = zonal._text_vote(_field(specs, field), _ocr(tesseract, 0.9), line, letters)
