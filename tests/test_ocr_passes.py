@@ -1490,17 +1490,61 @@ def test_dots_are_lost_where_both_readers_read_a_streets_ending_without_them(
         ("efternamn", "LINDGREN", False),
         ("postort", "MALMÖ", False),
         ("adress", "PARKVÄGEN 20", False),
+        ("adress", "BACKTORGET 5", True),
+        ("adress", "BACKTORGET", True),
+        ("adress", "EKTORGET 5", False),
     ],
 )
 def test_on_a_scan_that_lost_dots_a_name_that_is_words_with_them_too_goes_to_a_person(
     specs: dict[str, FormSpec], field: str, value: str, doubted: bool
 ) -> None:
-    """Where the scan lost a street's ending's dots to both readers, it may have lost them on a name too, to every
-    reader of every ink: a name or place read with confidence that is words with dots or a ring over one of its
-    bare letters as well (JONSSON: JÖNSSON; KARL: KÄRL) goes to a person. Others stand, and so does the street."""
+    """Where the scan lost dots to both readers, it may have lost them on a name too, to every reader of every ink:
+    a name or place read with confidence that is words with dots or a ring over one of its bare letters as well
+    (JONSSON: JÖNSSON; KARL: KÄRL) goes to a person, and so does a street's name that is a street's name so too
+    (BACKTORGET: BÄCKTORGET). Others stand."""
     values = _values(**{field: (value, zonal.AGREED)})
     zonal.doubt_lost_marks(specs["ansokan-samordning"], values)
     assert (values[field].confidence < zonal.AGREED) is doubted and values[field].value == value
+
+
+@pytest.mark.parametrize(
+    ("value", "tesseract", "line", "lost"),
+    [
+        ("ÖSTERSUND", "OSTERSUND", "OSTERSUND", True),
+        ("SÖDERBERG", "SODERHERG", "SODERBERG", True),
+        ("GÄVLE", "GAVLÉ", "GAVLE", True),
+        ("ÖSTERSUND", "ÖSTERSUND", "OSTERSUND", False),
+        ("ÖSTERSUND", "OSTERSUND", "ÖSTERSUND", False),
+        ("MALMÖ", "NÅLNÖ", "MALMO", False),
+        ("GÄVLE", "GXVLE", "GAVLE", False),
+        ("ÖSTERSUND", "OSTER SUND", "OSTERSUND", False),
+        ("KARLSTAD", "KARLSTAD", "KARLSTAD", False),
+    ],
+)
+def test_a_mark_is_lost_where_both_readers_read_its_letter_bare(
+    value: str, tesseract: str, line: str, lost: bool
+) -> None:
+    """A name or place confirmed with a mark that tesseract and the line reader both read without it, over the same
+    letter (its mark came from the per-character reader): the scan lost it. Not where either read a mark there, or
+    another letter, or where the readings do not line up letter for letter."""
+    assert zonal._marks_lost_to_both(value, tesseract, line) is lost
+
+
+@pytest.mark.parametrize("font", scans.HAND_FONTS, ids=lambda p: p.stem)
+def test_a_sheet_notes_a_places_mark_read_by_the_per_character_reader_alone(
+    specs: dict[str, FormSpec], font: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A place confirmed as ÖSTERSUND where tesseract and the line reader both read OSTERSUND (the per-character
+    reader read the dots): the sheet notes that the scan loses marks. Where the line reader read them, it does not.
+    The ink is written without the dots, as the scan left it to the two."""
+    postort = _field(specs, "postort")
+    crop = _written("OSTERSUND", 1, font)
+    monkeypatch.setattr(zonal, "read_letters", lambda _: _spelt("ÖSTERSUND"))
+    for line, lost in (("OSTERSUND", True), ("ÖSTERSUND", False)):
+        monkeypatch.setattr(zonal, "read_line", lambda _, line=line: R(line, 0.97))
+        read = zonal._read_sheet([(postort, crop)], Whole(crop, "OSTERSUND"), zonal.TEXT_PASS)
+        assert read.values["postort"].value == "ÖSTERSUND" and read.values["postort"].confidence == zonal.AGREED
+        assert read.marks_lost is lost
 
 
 @pytest.mark.parametrize("font", scans.HAND_FONTS, ids=lambda p: p.stem)
