@@ -2378,6 +2378,56 @@ def test_the_per_character_reader_settles_what_the_line_reader_read_alone(
         assert voted.value == value and voted.confidence == zonal.AGREED
 
 
+SECONDED = zonal.LETTER_SECONDED
+
+
+@pytest.mark.parametrize(
+    ("field", "tesseract", "line", "letters", "value"),
+    [
+        ("adress", "IPROTTSS TIGEN", R("IDROTTSSTIGEN", 0.93), _unsure("IDROTBSTGEN"), "IDROTTSSTIGEN"),
+        ("adress", "KYRKOGKTAN", R("KYRKOGATAN", SECONDED), _unsure("WYRWOGATAN"), "KYRKOGATAN"),
+        ("fornamn", "NAJ", R("MAJ", SECONDED), _unsure("MAX"), "MAJ"),
+        ("namnfortydligande", "NAR TIN HANSEN", R("MARTIN HANSEN", 0.9), _unsure("MARTNHANSEN"), "MARTIN HANSEN"),
+        ("fornamn", "NAJ", R("MAJ", SECONDED - 0.01), _unsure("MAX"), None),
+        ("fornamn", "NAJ", R("MAJ", SECONDED), _unsure("NAX"), None),
+        ("adress", "IPROTTSS TIGFN", R("IDROTTSSTIGEN", 0.93), _unsure("IDROTBSTGEN"), None),
+        ("adress", "BACKVÅGEN", R("BACKVÄGEN", 0.9), _unsure("BACKVÄGEN"), None),
+        ("fornamn", "MAT", R("MAJ", SECONDED), _unsure("NXJ"), None),
+        ("adress", "VILLAGATAN", R("MILLAGATAN", 0.93), _unsure("MLLAGATAN"), None),
+    ],
+    ids=[
+        "a-letter-two-readers-of-different-kinds-read-in-a-streets-name",
+        "the-line-reader-at-the-least",
+        "a-letter-two-read-in-a-name",
+        "a-letter-two-read-tesseract-spacing-otherwise",
+        "the-line-reader-below-the-least",
+        "the-per-character-reader-read-tesseracts-letter",
+        "two-letters-tesseract-read-otherwise",
+        "a-mark-alone",
+        "tesseracts-reading-is-words",
+        "tesseracts-reading-is-a-streets-name",
+    ],
+)
+def test_a_letter_two_readers_read_alike_stands_against_tesseracts(
+    specs: dict[str, FormSpec],
+    field: str,
+    tesseract: str,
+    line: glyphs.Reading,
+    letters: glyphs.Reading,
+    value: str | None,
+) -> None:
+    """Where tesseract read the line reader's letters but one, another letter (its M of this hand is N), and the
+    per-character reader read the line reader's letter there, whatever it made of the others, the line reader's
+    words stand: two readers of different kinds against one. Not a mark alone (a scan loses them, and readers read
+    some that are not there), nor two letters, nor against tesseract's words, nor the line reader less sure. The
+    line reader and the per-character reader share some misreadings of a hand (VILLAGATAN as MILLAGATAN)."""
+    voted = zonal._text_vote(_field(specs, field), _ocr(tesseract, 0.9), line, letters)
+    if value is None:
+        assert voted.confidence == zonal.DISAGREE
+    else:
+        assert voted.value == value and voted.confidence == zonal.AGREED
+
+
 def test_marks_are_taken_letter_for_letter_only() -> None:
     """A letter that folds to two (the line reader's ß, SS in capitals) leaves no letter for letter to put marks on:
     no reading, rather than marks on the letters after it."""
