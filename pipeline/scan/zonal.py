@@ -1334,7 +1334,7 @@ def _marks_of_letters(read: str, letters: Reading, tess: str = "") -> str | None
     the same letters too (``_marks_both_read``). The caller asks that the marked reading be words and the
     line reader's not: the lexicon is a third witness. Calibration (seeds 11-49, 1,638 applications): 36 names and
     places so confirmed, none wrong."""
-    ours, theirs = "".join(c for c in read if c.isalpha()).upper(), letters.text.replace("-", "")
+    ours, theirs = _capitals(read), letters.text.replace("-", "")
     if any(len(plain(text)) != len(text) for text in (ours, theirs)) or len(ours) != sum(map(str.isalpha, read)):
         return None  # a letter that folds to two (ß, SS): no letter for letter
     if len(ours) == len(theirs) and plain(ours) == plain(theirs):
@@ -1360,7 +1360,7 @@ def _marks_both_read(ours: str, theirs: str, tess: str) -> list[tuple[int, str]]
     mark (MALMÖ, where tesseract read NÅLNÖ and the per-character reader MXLMÖ). Replayed over the votes of
     calibration scans (good and poor seeds 11-65, 1,540 applications): 22 names and places so confirmed that no
     other rule confirmed (LUNDSTRÖM, ÖHMAN, MÖLNDAL: this hand's M, which tesseract reads as N), none wrong."""
-    bare = "".join(filter(str.isalpha, tess)).upper()
+    bare = _capitals(tess)
     if len(plain(bare)) != len(bare):
         return []
     by_tesseract = _read_alike(ours, bare)
@@ -1395,7 +1395,7 @@ def _marks_seconded(tess: str, read: str, letters: Reading) -> bool:
     same marks (JÖNSSON, where the line reader read JONSSON and the per-character reader YÖNSSON), or the same bare
     letter (BERIT, the line reader BÉRIT). Calibration (seeds 11-49, 1,638 applications): 6 names and places so
     confirmed that no other rule confirmed, none wrong."""
-    ours, theirs = "".join(filter(str.isalpha, tess)).upper(), "".join(filter(str.isalpha, read)).upper()
+    ours, theirs = _capitals(tess), _capitals(read)
     if len(ours) != len(theirs) or ours == theirs or len(plain(ours)) != len(ours) or plain(ours) != plain(theirs):
         return False
     seen = letters.text.replace("-", "")
