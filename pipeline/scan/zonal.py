@@ -523,10 +523,10 @@ def _read_sheet(texts: list[tuple[FieldSpec, np.ndarray]], engine: OcrEngine, ho
             voted = _read_again(fs, reading, glyphs, line, crop) or voted
         if fs.type is FieldType.EMAIL and _points(crop) > str(voted.value or "").count("."):
             voted = _doubt(voted)  # both readers missed a point (ANNIKA.MOHAMMAD) small as a speck
-        if fs.type is FieldType.TEXT and voted.confidence < AGREED and line and line.confidence >= LINE_FLOOR:
-            voted = voted.model_copy(update={"alternatives": (clean(fs.type, line.text, fs.charset)[0],)})
         if fs.type is FieldType.TEXT and line is not None:
             tess, read = str(reading.value or ""), clean(fs.type, line.text, fs.charset)[0]
+            if voted.confidence < AGREED and line.confidence >= LINE_FLOOR:
+                voted = voted.model_copy(update={"alternatives": (read,)})
             if fs.charset == "address":
                 lost = _dots_lost(tess, read)
             else:
