@@ -40,6 +40,9 @@ class Reading:
     # The per-character reader's probability of each class (``classes``) for each character it read, in order.
     probabilities: tuple[tuple[float, ...], ...] = ()
     classes: str = CLASSES
+    # Of capitals: how many parts lay above each character read (dots, a ring, an accent, a fleck): the ink's own
+    # witness of marks, whatever the network made of the letter under them.
+    marks: tuple[int, ...] = ()
 
     def likely(self, text: str, least: float) -> bool:
         """Whether every character of ``text`` is one this reader gave ``least`` or more at its place, where it read
@@ -178,14 +181,16 @@ def read_letters(grey: npt.NDArray[np.uint8]) -> Reading:
         row: npt.NDArray[np.float32] = reader.probabilities(features(_cropped(body), height)[None])[0]
         return row
 
-    rows = []
+    rows, above = [], []
     for letter in letters:
         for read, marks in _split(letter, chances, height):
             rows.append(_marked(read, marks, attached=letter.height >= ATTACHED * height))
+            above.append(len(marks))
     p = np.stack(rows)
     best = p.argmax(axis=1)
     probabilities = tuple(tuple(float(v) for v in row) for row in p)
-    return Reading("".join(LETTERS[i] for i in best), float(p.max(axis=1).min()), probabilities, LETTERS)
+    text = "".join(LETTERS[i] for i in best)
+    return Reading(text, float(p.max(axis=1).min()), probabilities, LETTERS, tuple(above))
 
 
 WIDE = 1.0  # a letter's body wider than the line is high may be two letters that touch
