@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import os
 import random
 import subprocess
@@ -172,3 +173,23 @@ def main(specs: Mapping[str, FormSpec], count: int = SCANS, seed: int = 3) -> No
             print(f"      wrong: {name}: read {got!r}, was {want!r}")
     ok = sum(t.exact + t.flagged for t in tallies.values()) / sum(t.fields for t in tallies.values())
     print(f"  exact or flagged, all levels: {ok:.2%} (target >= 99.5%)")
+    # Of 40 cases, one is 2.5 points of the share: the interval says how far the share could be from the sample's.
+    ranges = ", ".join(f"{level} {low:.1%} to {high:.1%}" for level, (low, high) in _no_review_ranges(tallies).items())
+    print(f"  no-review, 95% interval of the share over {count} cases a level (Wilson): {ranges}")
+    print(f"  targets of no-review: good {TARGETS['good']:.0%}, poor {TARGETS['poor']:.0%}")
+
+
+TARGETS = {"good": 0.9, "poor": 0.7}
+
+
+def _no_review_ranges(tallies: Mapping[str, Tally]) -> dict[str, tuple[float, float]]:
+    return {level: wilson(t.clean_cases, t.cases) for level, t in tallies.items()}
+
+
+def wilson(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a share ``hits / n`` (95% for z = 1.96): it holds for shares near 0 or 1,
+    where the normal approximation runs past them."""
+    share = hits / n
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half

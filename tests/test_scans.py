@@ -18,7 +18,7 @@ import pytest
 from faker import Faker
 from PIL import Image
 
-from bench.scans import measure, same
+from bench.scans import measure, same, wilson
 from fixtures.scans import expected_on_paper, fill_paper, make_application, scan_document, write_scan
 from pipeline.conductor import read_document
 from pipeline.config import Settings
@@ -227,3 +227,14 @@ def test_the_bench_counts_a_case_whose_paper_lacks_the_address_as_a_persons_howe
         scans.append((path, expected_on_paper(spec, values)))
     tally = measure(scans, specs, tmp_path / "out")
     assert tally.cases == 2 and tally.clean_on_paper == 1
+
+
+@pytest.mark.parametrize(
+    ("hits", "n", "low", "high"),
+    [(36, 40, 0.7695, 0.9604), (30, 40, 0.5981, 0.8581), (0, 10, 0.0, 0.2775), (10, 10, 0.7225, 1.0)],
+)
+def test_the_bench_gives_the_no_review_share_its_wilson_interval(hits: int, n: int, low: float, high: float) -> None:
+    """Of 40 cases a level, one is 2.5 points of the share: the bench prints how far the share could lie from the
+    sample's (Wilson's interval, which stays within 0 and 1 where the sample's share is at either end)."""
+    got = wilson(hits, n)
+    assert got == pytest.approx((low, high), abs=1e-4)
