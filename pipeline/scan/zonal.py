@@ -1029,8 +1029,10 @@ def _covered(values: dict[str, RawField], fs: FieldSpec, name: str) -> None:
     if target is None or not _could_stand(target):
         return
     text = str(reading.value or "")
-    if plain(_spaced(text)) == plain(_spaced(target)) and not known(text) and known(target):
-        # Marks the scan lost on this ink (TROLLHATTAN, no word), read on the other: the words the other demands.
+    # Marks the scan lost on this ink (TROLLHATTAN, no word), read on the other, or words a hand's gaps parted
+    # (ÖRNSKÖLD VIK, KRIS TIANS TAD, SÖDER TALJE), as tesseract or the line reader read them: the other's words.
+    alike = [r for r in (text, *reading.alternatives[:1]) if _letters(r) == _letters(target) and not known(r)]
+    if alike and known(target):
         values[name] = RawField(value=target, source=Source.OCR, confidence=AGREED)
         return
     if not reading.alternatives:
