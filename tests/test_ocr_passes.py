@@ -1494,28 +1494,6 @@ def test_a_sheet_notes_a_streets_ending_read_without_its_dots_by_both_readers(
     assert not read.marks_lost
 
 
-@pytest.mark.parametrize("font", scans.HAND_FONTS, ids=lambda p: p.stem)
-@pytest.mark.parametrize(("written", "lost"), [("STORVÄGEN 3", False), ("STÖRVÄGEN 3", True)])
-def test_a_sheet_notes_no_dots_lost_where_the_ink_holds_them(
-    specs: dict[str, FormSpec], font: Path, written: str, lost: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Where both readers read a street's ending without its dots but the per-character reader found the parts
-    above its letter, and above no other that could carry a mark, the readers missed the dots: the scan did not
-    lose them, and the sheet does not say so (it would doubt every name on the page that has a marked twin). Where
-    another letter has parts above it too (STÖRVÄGEN, read STORVAGEN), the ink shows nothing of the kind."""
-    real = zonal.read_line
-
-    def without_marks(crop: np.ndarray) -> glyphs.Reading:
-        read = real(crop)
-        return dataclasses.replace(read, text=read.text.replace("Ä", "A").replace("Ö", "O"))
-
-    monkeypatch.setattr(zonal, "read_line", without_marks)
-    adress = _field(specs, "adress")
-    crop = _written(written, 1, font)
-    read = zonal._read_sheet([(adress, crop)], Placed(crop, ["STORVAGEN", "3"]), zonal.TEXT_PASS)
-    assert read.marks_lost is lost
-
-
 @pytest.mark.parametrize(
     ("tesseract", "line", "lost"),
     [

@@ -654,12 +654,10 @@ def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> tuple[RawFie
     if _DIGIT.search(name.text):  # the gap was one inside the number (8|60): read as one line
         return None
     tess = _field_value(fs, words[: named[-1] + 1])
-    letters = read_letters(crop[:, :cut])
-    street = _text_vote(fs, tess, name, letters)
+    street = _text_vote(fs, tess, name, read_letters(crop[:, :cut]))
     if street.confidence < AGREED:
         street = _text_again(fs, tess, name, crop[:, :cut]) or street
     lost = _dots_lost(str(tess.value or ""), clean(fs.type, name.text, fs.charset)[0])
-    lost = lost and not _ending_marks_seen_in(str(tess.value or ""), letters)  # the readers missed them, not the scan
     text = " ".join(w.text for w in words[named[-1] + 1 :])
     glyphs, line = read_digits(number), read_line(number)
     digits_read = RawField(value=_digits_only(text), source=Source.OCR, confidence=min(w.confidence for w in words))
@@ -1498,12 +1496,6 @@ def _ending_marks_seen(bare: str, marked: str, letters: Reading) -> bool:
     ending = [at for at, (a, b) in enumerate(zip(was, word, strict=True)) if a != b]
     others = [at for at, c in enumerate(word) if c in MARKS.values() and at not in ending]
     return all(letters.marks[at] for at in ending) and not any(letters.marks[at] for at in others)
-
-
-def _ending_marks_seen_in(tess: str, letters: Reading) -> bool:
-    """``_ending_marks_seen`` of tesseract's reading of a street's name, its ending's marks put back."""
-    bare = with_swedish_ending(joined_street(tess))
-    return _ending_marks_seen(bare, with_street_marks(bare), letters)
 
 
 def _capitals(text: str) -> str:
