@@ -250,10 +250,11 @@ def read_scan(document: Split, located: list[Located], spec: FormSpec) -> PageRe
         merged.values.update(reading.values)
         merged.crops.update(reading.crops)
         merged.marks_lost = merged.marks_lost or reading.marks_lost
+        merged.marks_settled |= reading.marks_settled
     corroborate(spec, merged.values)
     doubt_joined_names(spec, merged.values)
     if merged.marks_lost:
-        doubt_lost_marks(spec, merged.values)
+        doubt_lost_marks(spec, merged.values, merged.marks_settled)
     return merged
 
 

@@ -17,7 +17,7 @@ import io
 import re
 import string
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -116,6 +116,9 @@ class PageReading:
     crops: dict[str, Callable[[], bytes]] = field(default_factory=dict)  # PNG of what the machine saw, on demand
     problems: list[Problem] = field(default_factory=list)  # about whole pages: missing, or not aligned
     marks_lost: bool = False  # both readers read a street's ending without its dots: the scan loses dots
+    # Streets whose own ink settled their marks (``_ending_marks_seen``): the readers missed the ending's, and no
+    # other letter of the name has any. A scan loses dots unevenly, so this settles the street alone, not the page.
+    marks_settled: set[str] = field(default_factory=set)
 
 
 def read_page(image: Image.Image, template: Template, spec: FormSpec, page: int, engine: OcrEngine) -> PageReading:
@@ -148,6 +151,7 @@ def read_page(image: Image.Image, template: Template, spec: FormSpec, page: int,
         sheets = _read_texts(texts, engine)
         reading.values.update(sheets.values)
         reading.marks_lost = sheets.marks_lost
+        reading.marks_settled = sheets.marks_settled
     for fs, crop in specks:
         tesseract = str(reading.values[fs.name].value or "")
         if not _read_in_specks(fs, tesseract) and not read_line(crop).text.strip(" .,:;'`\"-_|。"):
@@ -482,6 +486,7 @@ def _read_texts(texts: list[tuple[FieldSpec, np.ndarray]], engine: OcrEngine) ->
         sheet = _read_sheet(members, engine, p)
         out.values.update(sheet.values)
         out.marks_lost = out.marks_lost or sheet.marks_lost
+        out.marks_settled |= sheet.marks_settled
     return out
 
 
@@ -515,8 +520,10 @@ def _read_sheet(texts: list[tuple[FieldSpec, np.ndarray]], engine: OcrEngine, ho
         bottom = top + crop.shape[0]
         mine = [w for w in words if top <= w.top + w.height / 2 < bottom]
         if fs.charset == "address" and (split := _address(fs, mine, crop)) is not None:
-            out.values[fs.name], lost = split
+            out.values[fs.name], lost, settled = split
             out.marks_lost = out.marks_lost or lost
+            if settled:
+                out.marks_settled.add(fs.name)
             continue
         reading = _field_value(fs, mine)
         glyphs = read_digits(crop) if how.glyphs else None
@@ -624,7 +631,7 @@ _DIGIT = re.compile(r"\d")
 _TRAILING_NUMBER = re.compile(r"(\d[\d ]*)\D*$")  # the number that ends a line's reading, spaces inside it too
 
 
-def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> tuple[RawField, bool] | None:
+def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> tuple[RawField, bool, bool] | None:
     """A street's name and its number read apart, each by its own witnesses: the name as text, the number as digits
     (the line reader and the per-character reader read a number alone far better than tesseract's Swedish model
     reads it after a name: Ö for 0, u for 4). The number is what follows the name in tesseract's reading, or where
@@ -632,7 +639,7 @@ def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> tuple[RawFie
     2: it did not see the 2), cut at the white gap before it; None where nothing follows the name or no gap is
     found (then the address is read as one line). A number that is not digits alone (12 B, 12-14) is never
     confirmed here. With the reading, whether both readers read the name's ending without its dots
-    (``_dots_lost``)."""
+    (``_dots_lost``), and whether its ink settled its marks all the same (``_ending_marks_seen``)."""
     words = sorted(words, key=lambda w: (w.line, w.left))
     # The name ends with the first word that ends as a street's name does (NYVÄGEN, before a number read as uug),
     # or else with the last word of three letters or more.
@@ -654,10 +661,12 @@ def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> tuple[RawFie
     if _DIGIT.search(name.text):  # the gap was one inside the number (8|60): read as one line
         return None
     tess = _field_value(fs, words[: named[-1] + 1])
-    street = _text_vote(fs, tess, name, read_letters(crop[:, :cut]))
+    letters = read_letters(crop[:, :cut])
+    street = _text_vote(fs, tess, name, letters)
     if street.confidence < AGREED:
         street = _text_again(fs, tess, name, crop[:, :cut]) or street
     lost = _dots_lost(str(tess.value or ""), clean(fs.type, name.text, fs.charset)[0])
+    settled = lost and _ending_marks_seen_in(str(tess.value or ""), letters)
     text = " ".join(w.text for w in words[named[-1] + 1 :])
     glyphs, line = read_digits(number), read_line(number)
     digits_read = RawField(value=_digits_only(text), source=Source.OCR, confidence=min(w.confidence for w in words))
@@ -680,7 +689,7 @@ def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> tuple[RawFie
     if confirmed and len(_trailing_digits((whole or read_line(crop)).text)) > len(str(digits.value or "")):
         digits = _doubt(digits)
     value = " ".join(str(v) for v in (street.value, digits.value or text) if v)
-    return RawField(value=value, source=Source.OCR, confidence=min(street.confidence, digits.confidence)), lost
+    return RawField(value=value, source=Source.OCR, confidence=min(street.confidence, digits.confidence)), lost, settled
 
 
 # The second opinion (``lines.read_line_again``: PP-OCRv5, of the line reader's family) is asked where the readers
@@ -977,7 +986,7 @@ def _marked_here(tess: str, candidate: str) -> bool:
     return swedish and plain(ours) == plain(theirs) and known(ours)
 
 
-def doubt_lost_marks(spec: FormSpec, values: dict[str, RawField]) -> None:
+def doubt_lost_marks(spec: FormSpec, values: dict[str, RawField], settled: Collection[str] = ()) -> None:
     """On a scan that lost a street's ending's dots to both readers (``_dots_lost``), or a name's or place's mark
     (``_marks_lost_to_both``), a name or place read with confidence that is words also with dots or a ring over one
     of its bare letters (JONSSON and JÖNSSON, KARL and KÄRL) goes to a person: the scan may have lost those too, to
@@ -986,8 +995,8 @@ def doubt_lost_marks(spec: FormSpec, values: dict[str, RawField]) -> None:
     accepted without the dots they have, and 4 read right, which a person now checks. Over the votes of seeds
     11-65 (1,540 applications), 19 scans lost a name's or place's mark, all in DkgHandwriting's hand: on them, a
     street's name accepted without its dots (BACKTORGET, for BÄCKTORGET, read so by all three readers), and 3
-    names read right (KARL, BACKLUND), which a person now checks."""
-    for fs in (f for f in spec.fields if f.type is FieldType.TEXT):
+    names read right (KARL, BACKLUND), which a person now checks. Not a street whose own ink ``settled`` its marks."""
+    for fs in (f for f in spec.fields if f.type is FieldType.TEXT and f.name not in settled):
         reading = values.get(fs.name)
         if reading is None or not _confirmed(reading):
             continue
@@ -1496,6 +1505,12 @@ def _ending_marks_seen(bare: str, marked: str, letters: Reading) -> bool:
     ending = [at for at, (a, b) in enumerate(zip(was, word, strict=True)) if a != b]
     others = [at for at, c in enumerate(word) if c in MARKS.values() and at not in ending]
     return all(letters.marks[at] for at in ending) and not any(letters.marks[at] for at in others)
+
+
+def _ending_marks_seen_in(tess: str, letters: Reading) -> bool:
+    """``_ending_marks_seen`` of tesseract's reading of a street's name, its ending's marks put back."""
+    bare = with_swedish_ending(joined_street(tess))
+    return _ending_marks_seen(bare, with_street_marks(bare), letters)
 
 
 def _capitals(text: str) -> str:
