@@ -291,6 +291,14 @@ def _field(specs: dict[str, FormSpec], name: str) -> FieldSpec:
     return next(f for f in specs["ansokan-samordning"].fields if f.name == name)
 
 
+def _assert_voted(voted: RawField, value: str | None) -> None:
+    """A vote that confirmed ``value``, or (None) left the reading in doubt."""
+    if value is None:
+        assert voted.confidence == zonal.DISAGREE
+    else:
+        assert voted.value == value and voted.confidence == zonal.AGREED
+
+
 def _ocr(value: str, confidence: float) -> RawField:
     return RawField(value=value, source=Source.OCR, confidence=confidence)
 
@@ -1053,10 +1061,7 @@ def test_a_letter_read_twice_stands_once_where_the_line_reader_read_it_so(
     read O, and both are streets' names: which is on the paper, a person decides (BACKVÄGEN, so read for BÄCKVÄGEN
     on a poor calibration scan, was accepted wrong)."""
     voted = zonal._vote(_field(specs, field), _ocr(tesseract, 0.9), None, line)
-    if value is None:
-        assert voted.confidence == zonal.DISAGREE
-    else:
-        assert voted.value == value and voted.confidence == zonal.AGREED
+    _assert_voted(voted, value)
 
 
 def test_languages_are_the_names_iso_codes_gives_them_in_swedish() -> None:
@@ -2498,10 +2503,7 @@ def test_a_letter_two_readers_read_alike_stands_against_tesseracts(
     some that are not there), nor two letters, nor against tesseract's words, nor the line reader less sure. The
     line reader and the per-character reader share some misreadings of a hand (VILLAGATAN as MILLAGATAN)."""
     voted = zonal._text_vote(_field(specs, field), _ocr(tesseract, 0.9), line, letters)
-    if value is None:
-        assert voted.confidence == zonal.DISAGREE
-    else:
-        assert voted.value == value and voted.confidence == zonal.AGREED
+    _assert_voted(voted, value)
 
 
 @pytest.mark.parametrize(
@@ -2537,10 +2539,7 @@ def test_a_letter_two_readers_read_alike_stands_against_the_line_readers(
     kinds against one. Not where the per-character reader read the line reader's letter, nor two letters apart, nor
     a mark the line reader read and tesseract did not, nor against the line reader's words."""
     voted = zonal._text_vote(_field(specs, "adress"), _ocr(tesseract, 0.9), line, letters)
-    if value is None:
-        assert voted.confidence == zonal.DISAGREE
-    else:
-        assert voted.value == value and voted.confidence == zonal.AGREED
+    _assert_voted(voted, value)
 
 
 def test_tesseract_seconded_asks_the_same_spacing() -> None:
@@ -2580,10 +2579,7 @@ def test_a_streets_name_one_letter_from_tesseracts_no_street_stands(
     hand's K as W), stands, whatever the per-character reader made of it. Not where the scan may have lost the dots
     of another letter (BACKGATAN, BÄCKGATAN), nor two letters apart, nor against tesseract's street's name."""
     voted = zonal._text_vote(_field(specs, "adress"), _ocr(tesseract, 0.9), line, _unsure("XXXXX"))
-    if value is None:
-        assert voted.confidence == zonal.DISAGREE
-    else:
-        assert voted.value == value and voted.confidence == zonal.AGREED
+    _assert_voted(voted, value)
 
 
 @pytest.mark.parametrize(
@@ -2614,10 +2610,7 @@ def test_a_streets_ring_tesseract_read_and_the_line_reader_missed(
     lexicon composes that reading too (träd + gard + gatan). Not a name: tesseract reads a ring that is not there
     now and then (INGÅ), which a street's name showed no case of."""
     voted = zonal._text_vote(_field(specs, field), _ocr(tesseract, 0.9), line, _unsure("XXXXX"))
-    if value is None:
-        assert voted.confidence == zonal.DISAGREE
-    else:
-        assert voted.value == value and voted.confidence == zonal.AGREED
+    _assert_voted(voted, value)
 
 
 def _marked_above(text: str, marks: tuple[int, ...]) -> glyphs.Reading:
@@ -2653,10 +2646,7 @@ def test_a_streets_ending_whose_marks_the_ink_holds_leaves_its_other_letters_bar
     parts above the ending's letter and above no other letter that could carry a mark: the scan kept this hand's
     marks, and the readers missed them."""
     voted = zonal._text_vote(_field(specs, "adress"), _ocr(tesseract, 0.9), line, letters)
-    if value is None:
-        assert voted.confidence == zonal.DISAGREE
-    else:
-        assert voted.value == value and voted.confidence == zonal.AGREED
+    _assert_voted(voted, value)
 
 
 def test_marks_are_taken_letter_for_letter_only() -> None:
