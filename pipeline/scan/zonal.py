@@ -1481,7 +1481,7 @@ def _street_a_letter_apart(tess: str, read: str, is_words: Callable[[str], bool]
 
 
 def _rings_missed(tess: str, read: str) -> bool:
-    """Whether the line reader read tesseract's letters, spaced alike, but for rings it missed (TRÄDGARDSVÄGEN, where
+    """Whether the line reader read tesseract's letters but for rings it missed (TRÄDGARDSVÄGEN, where
     tesseract read TRÄDGÅRDSVÄGEN): it misses marks, and the lexicon composes a street's name without the ring too
     (träd + gard + vägen). The caller asks it of a street's name only: of names, tesseract read one ring that was not
     there (INGÅ, for INGA, on a poor scan); of streets, none. Replayed over the votes of calibration scans (good and
