@@ -173,7 +173,7 @@ def warm() -> None:
         lines.warm,
         lambda: ENGINE.words(Image.new("L", (32, 32), 255), model="eng"),
         lambda: glyphs.net(glyphs.WEIGHTS),
-        lambda: glyphs.net(glyphs.LETTER_WEIGHTS),
+        glyphs.letter_net,
         register_fonts,
     ]
     for part in parts:

@@ -5,7 +5,7 @@
 #   scripts/setup.sh --dev    also what the tests and fixtures use (pdftk, qpdf, poppler, handwriting fonts,
 #                             Dovecot and openssl for the IMAP tests, util-linux's unshare and mount for the
 #                             full-disk test)
-#   scripts/setup.sh --glyphs as --dev, and the fonts the per-character readers are trained from
+#   scripts/setup.sh --glyphs as --dev, and the fonts the per-character readers are trained from, and jax
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,4 +45,7 @@ if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e '.[dev]'
   touch "$stamp"
+fi
+if [[ "${1:-}" == "--glyphs" ]] && ! .venv/bin/python -c 'import jax' 2>/dev/null; then
+  .venv/bin/python -m pip install -q -e '.[dev,glyphs]'  # jax trains the capitals' networks
 fi

@@ -112,11 +112,12 @@ def test_letter_reader_reads_hands_it_never_learnt(font: Path) -> None:
     assert right >= LETTERS_READ[font.stem] * total, (right, total)
 
 
-# The share of characters read right, with a margin, of 0.99, 0.99 and 0.61 when this was written (0.99, 0.94 and
-# 0.25 before marks were read from the parts above a letter and touching letters were split). DkgHandwriting's
-# letters lean into one another (KY, TA) and its K is a shape no training font has: where the reader splits a word
-# otherwise, the vote has no third witness, never a wrong one (another count of letters confirms nothing).
-LETTERS_READ = {"ComicNeue-Regular": 0.95, "Humor-Sans": 0.95, "dkg": 0.5}
+# The share of characters read right, with a margin, of 1.0, 1.0 and 0.73 when this was written (0.99, 0.99 and 0.61
+# with one hidden layer over stroke directions, before the convolutional networks; 0.99, 0.94 and 0.25 before marks
+# were read from the parts above a letter and touching letters were split). DkgHandwriting's letters lean into one
+# another (KY, TA): where the reader splits a word otherwise, the vote has no third witness, never a wrong one
+# (another count of letters confirms nothing).
+LETTERS_READ = {"ComicNeue-Regular": 0.95, "Humor-Sans": 0.95, "dkg": 0.65}
 
 BASE = {"Å": "A", "Ä": "A", "Ö": "O", "É": "E"}  # a marked letter's plain one
 
@@ -152,6 +153,52 @@ def test_letter_reader_tells_which_letters_have_parts_above(font: Path) -> None:
     assert aligned >= 80, aligned
 
 
+def _reference_network(arrays: dict[str, np.ndarray], square: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """One network's probabilities as its training computes them (channels first, jax's convolution), spelt out in
+    loops: what the service's channels-last products must equal."""
+
+    def layer(a: np.ndarray, kernels: np.ndarray, bias: np.ndarray) -> np.ndarray:
+        _, h, w = a.shape
+        padded = np.pad(a, ((0, 0), (1, 1), (1, 1)))
+        out = np.zeros((len(kernels), h, w))
+        for o, y, x in itertools.product(range(len(kernels)), range(h), range(w)):
+            out[o, y, x] = (padded[:, y : y + 3, x : x + 3] * kernels[o]).sum() + bias[o]
+        out = np.maximum(out, 0)
+        return out.reshape(len(kernels), h // 2, 2, w // 2, 2).max(axis=(2, 4))
+
+    a = layer(layer(square[None], arrays["c1"], arrays["b1"]), arrays["c2"], arrays["b2"])
+    hidden = np.concatenate([a.ravel(), (shape - arrays["smean"]) / arrays["sstd"]]) @ arrays["d1"] + arrays["e1"]
+    logits = np.maximum(hidden, 0) @ arrays["d2"] + arrays["e2"]
+    e = np.exp(logits - logits.max())
+    return e / e.sum()
+
+
+def _random_network(rng: np.random.Generator, side: int, classes: int) -> dict[str, np.ndarray]:
+    flat = 8 * (side // 4) ** 2 + 3
+    shapes = {"c1": (4, 1, 3, 3), "b1": (4,), "c2": (8, 4, 3, 3), "b2": (8,), "d1": (flat, 16), "e1": (16,)}
+    arrays = {k: rng.normal(0, 0.5, v).astype(np.float32) for k, v in shapes.items()}
+    arrays |= {"d2": rng.normal(0, 1, (16, classes)).astype(np.float32), "e2": rng.normal(0, 1, classes)}
+    return arrays | {"smean": rng.normal(0, 1, 3), "sstd": rng.uniform(0.5, 2, 3)}
+
+
+def test_the_letters_network_runs_as_it_was_trained() -> None:
+    """The service reads capitals with networks trained in jax (channels first) and run here in numpy (channels
+    last, one product per layer for all the networks): a layout slip would read every letter as noise. Each
+    network's probabilities equal the spelt-out reference's, and several networks give the mean of theirs."""
+    rng = np.random.default_rng(5)
+    side, classes = 8, 5
+    nets = [_random_network(rng, side, classes) for _ in range(2)]
+    squares = rng.uniform(0, 1, (3, side, side)).astype(np.float32)
+    shapes = rng.normal(0, 1, (3, 3)).astype(np.float32)
+    expected = [[_reference_network(n, sq, sh) for sq, sh in zip(squares, shapes, strict=True)] for n in nets]
+    for one, want in zip(nets, expected, strict=True):
+        alone = glyphs.ConvNet.trained({k: np.asarray(v)[None] for k, v in one.items()})
+        assert np.allclose(alone.probabilities(squares, shapes), want, atol=1e-5)
+    both = glyphs.ConvNet.trained({k: np.stack([n[k] for n in nets]) for k in nets[0]})
+    assert np.allclose(both.probabilities(squares, shapes), np.mean(expected, axis=0), atol=1e-5)
+    assert not np.allclose(expected[0], expected[1], atol=1e-3)  # two networks that differ: the mean is a mean
+
+
 def test_letters_that_touch_are_read_as_two() -> None:
     """A hand that leans its letters into one another writes TA as one piece of ink: the reader cuts it where the
     two halves read more surely than the whole (before, it read every such pair as one letter: RA as M)."""
@@ -163,6 +210,35 @@ def test_letters_that_touch_are_read_as_two() -> None:
                 touching += 1
                 right += glyphs.read_letters(ink).text == pair
     assert touching >= 60 and right >= 0.3 * touching, (touching, right)
+
+
+def test_letters_that_touch_are_cut_to_the_count_another_reader_read() -> None:
+    """Where another reader read more letters than the ink has bodies, the widest bodies are cut however surely each
+    reads whole, and each half is read on its own (DkgHandwriting's T joins its bar to the next letter: GATAN read as
+    GAMN). Of words written touching and read with too few letters, a fifth or more are then read right (21 of 92
+    when this was written; none before); none gets more letters than the count; and where the bodies are as many as
+    the count, nothing changes."""
+    short = right = 0
+    for font, seed in itertools.product(scans.HAND_FONTS, range(10)):
+        for word in ("TA", "AT", "LT", "KY", "RA", "TT", "GATAN", "THERESE", "VIKTOR"):
+            ink = _written(word, seed, font, spacing=-0.12)
+            alone, counted = glyphs.read_letters(ink), glyphs.read_letters(ink, len(word))
+            if len(alone.text) >= len(word):
+                assert counted == alone
+                continue
+            short += 1
+            assert len(alone.text) <= len(counted.text) <= len(word)
+            right += counted.text == word
+    assert short >= 60 and right >= 0.2 * short, (short, right)
+
+
+def test_the_per_character_reader_is_told_the_line_readers_count() -> None:
+    """The vote's per-character reading is cut to as many letters as the line reader read (letters and hyphens)."""
+    ink = _written("GATAN", 3, scans.HAND_FONTS[2], spacing=-0.12)
+    alone = glyphs.read_letters(ink)
+    assert len(alone.text) < 5
+    assert len(zonal._letters_read(ink, R("GA TAN", 0.9)).text) > len(alone.text)
+    assert zonal._letters_read(ink, R(alone.text.lower(), 0.9)) == alone
 
 
 def test_marks_above_a_letter_settle_its_mark() -> None:
@@ -1469,7 +1545,7 @@ def test_an_address_whose_number_every_reader_lost_goes_to_a_person(
         return R(whole if c.shape[1] == crop.shape[1] else "GRANGATAN" if c.shape[1] > crop.shape[1] // 2 else "", 0.99)
 
     monkeypatch.setattr(zonal, "read_line", line)
-    monkeypatch.setattr(zonal, "read_letters", lambda _: _spelt("GRANGATAN"))
+    monkeypatch.setattr(zonal, "read_letters", lambda *_: _spelt("GRANGATAN"))
 
     class NameOnly:
         def words(self, image: Image.Image, charset: str | None = None, model: str = "swe") -> list[Word]:
@@ -1611,7 +1687,7 @@ def test_a_sheet_notes_a_places_mark_read_by_the_per_character_reader_alone(
     The ink is written without the dots, as the scan left it to the two."""
     postort = _field(specs, "postort")
     crop = _written("OSTERSUND", 1, font)
-    monkeypatch.setattr(zonal, "read_letters", lambda _: _spelt("ÖSTERSUND"))
+    monkeypatch.setattr(zonal, "read_letters", lambda *_: _spelt("ÖSTERSUND"))
     for line, lost in (("OSTERSUND", True), ("ÖSTERSUND", False)):
         monkeypatch.setattr(zonal, "read_line", lambda _, line=line: R(line, 0.97))
         read = zonal._read_sheet([(postort, crop)], Whole(crop, "OSTERSUND"), zonal.TEXT_PASS)
@@ -1646,7 +1722,7 @@ def test_only_the_number_that_ends_the_whole_line_tells_a_cut_inside_it(
         return R(whole if c.shape[1] == crop.shape[1] else "KYRKSTIGEN" if c.shape[1] > name_end else "736", 0.99)
 
     monkeypatch.setattr(zonal, "read_line", line)
-    monkeypatch.setattr(zonal, "read_letters", lambda _: _spelt("KYRKSTIGEN"))
+    monkeypatch.setattr(zonal, "read_letters", lambda *_: _spelt("KYRKSTIGEN"))
     monkeypatch.setattr(zonal, "read_digits", lambda _: R("736", 0.99))
     engine = Placed(crop, ["KYRKSTIGEN", "736"])
     read = zonal._read_sheet([(_field(specs, "adress"), crop)], engine, zonal.TEXT_PASS).values["adress"]
@@ -2373,9 +2449,10 @@ def test_the_letter_reader_is_a_third_witness_of_names_and_places(
         ("postort", "TROLLHATAN", R("TROLLHATTAN", 0.97), _unsure("TKOLLHÄÜN"), None),
         ("adress", "BJORKGATAN", R("BJORKGATAN", 0.97), _unsure("YÖRWGATAN"), None),
         ("efternamn", "JÖNSSON", R("JONSSON", 0.94), _unsure("YÖNSSON"), "JÖNSSON"),
-        ("namnfortydligande", "BERIT BERGGREN", R("BÉRIT BERGGREN", 0.96), _unsure("BERITBLRGGREDJ"), "BERIT BERGGREN"),
+        ("namnfortydligande", "BERIT BERGGREN", R("BÉRIT BERGGREN", 0.96), _unsure("BERITBLRGGREN"), "BERIT BERGGREN"),
         ("efternamn", "JÖNSSON", R("JONSSON", 0.94), _unsure("YONSSON"), None),
-        ("efternamn", "JÖNSSON", R("JONSSON", 0.94), _unsure("YÖSSON"), "JÖNSSON"),
+        ("efternamn", "JÖNSSON", R("JONSSON", 0.94), _unsure("YÖSSON"), None),
+        ("namnfortydligande", "ELIZABETH ANDERSÉN", R("ELIZABETH ANDERSEN", 0.96), _unsure("IEI-IDBETHANDERÉN"), None),
         ("efternamn", "JÖNSSON", R("JONSSON", 0.94), _unsure("YÄNSSON"), None),
         ("efternamn", "JÖNSSON", R("JONSSON", zonal.LINE_FLOOR - 0.01), _unsure("YÖNSSON"), None),
         ("efternamn", "LINDSTRÖN", R("LINDSTRON", 0.94), _unsure("LINPSRÖW"), None),
@@ -2415,7 +2492,8 @@ def test_the_letter_reader_is_a_third_witness_of_names_and_places(
         "a-mark-two-readers-of-different-kinds-read",
         "a-bare-letter-two-readers-of-different-kinds-read",
         "a-mark-tesseract-alone-read",
-        "a-mark-two-read-around-a-letter-the-per-character-reader-dropped",
+        "a-mark-two-read-the-per-character-reader-read-fewer-letters",
+        "a-mark-two-read-the-per-character-reader-read-more-letters",
         "a-mark-the-per-character-reader-read-otherwise",
         "a-mark-two-read-the-line-reader-below-its-floor",
         "a-mark-two-read-on-no-word",
@@ -2438,20 +2516,20 @@ def test_the_per_character_reader_settles_what_the_line_reader_read_alone(
     letters: glyphs.Reading | None,
     value: str | None,
 ) -> None:
-    """The per-character reader as a witness of the line reader's reading where tesseract failed. Nearly certain
-    against tesseract's other words, the line reader stands unless the per-character reader spelt tesseract's
-    (two readers of different kinds against one). Where tesseract read more letters, they are its own where the
-    per-character reader counted as many as the line reader read (BKENNETA for KENNETH), not where it counted
-    more (the line reader drops a letter at its surest). And the line reader's letters take the marks the
-    per-character reader read over them (MALMO, GAVLE, MÔLNDAL) where that makes words and the line reader's
-    reading is none; where tesseract read its letters too, the marks over letters it read alike suffice, around
-    letters it misread (TKOLLHÄÜN), though not in a street's name, which composes too freely; where tesseract read
-    other letters, the marks it read over the same letter too (MALMÖ: NÅLNÖ and MXLMÖ), and no others. Where
-    tesseract and the line reader read the same letters but for marks, tesseract's words stand where the
-    per-character reader read its marks (JÖNSSON, the line reader JONSSON) or its bare letter (BERIT, the line
-    reader BÉRIT). The line
-    reader's words, however unsure, stand where the per-character reader spelt them letter for letter (AHMAD against
-    AFRMAD), in names and places: a street's name composes too freely for that."""
+    """The per-character reader as a witness of the line reader's reading where tesseract failed. Nearly certain against
+    tesseract's other words, the line reader stands unless the per-character reader spelt tesseract's (two readers of
+    different kinds against one). Where tesseract read more letters, they are its own where the per-character reader
+    counted as many as the line reader read (BKENNETA for KENNETH), not where it counted more (the line reader drops a
+    letter at its surest). And the line reader's letters take the marks the per-character reader read over them (MALMO,
+    GAVLE, MÔLNDAL) where that makes words and the line reader's reading is none; where tesseract read its letters too,
+    the marks over letters it read alike suffice, around letters it misread (TKOLLHÄÜN), though not in a street's name,
+    which composes too freely; where tesseract read other letters, the marks it read over the same letter too (MALMÖ:
+    NÅLNÖ and MXLMÖ), and no others. Where tesseract and the line reader read the same letters but for marks,
+    tesseract's words stand where the per-character reader read its marks (JÖNSSON, the line reader JONSSON) or its bare
+    letter (BERIT, the line reader BÉRIT), where the per-character reader read as many letters: one that read more saw
+    ink the others did not (a fleck above an E is an accent to it and to tesseract alike). The line reader's words,
+    however unsure, stand where the per-character reader spelt them letter for letter (AHMAD against AFRMAD), in names
+    and places: a street's name composes too freely for that."""
     voted = zonal._text_vote(_field(specs, field), _ocr(tesseract, 0.9), line, letters)
     if value is None:
         assert voted.value == tesseract and voted.confidence == zonal.DISAGREE
@@ -2465,13 +2543,15 @@ SECONDED = zonal.LETTER_SECONDED
 @pytest.mark.parametrize(
     ("field", "tesseract", "line", "letters", "value"),
     [
-        ("adress", "IPROTTSS TIGEN", R("IDROTTSSTIGEN", 0.93), _unsure("IDROTBSTGEN"), "IDROTTSSTIGEN"),
+        ("adress", "IPROTTSS TIGEN", R("IDROTTSSTIGEN", 0.93), _unsure("IDROTBSSTTGEN"), "IDROTTSSTIGEN"),
         ("adress", "KYRKOGKTAN", R("KYRKOGATAN", SECONDED), _unsure("WYRWOGATAN"), "KYRKOGATAN"),
         ("fornamn", "NAJ", R("MAJ", SECONDED), _unsure("MAX"), "MAJ"),
-        ("namnfortydligande", "NAR TIN HANSEN", R("MARTIN HANSEN", 0.9), _unsure("MARTNHANSEN"), "MARTIN HANSEN"),
+        ("namnfortydligande", "NAR TIN HANSEN", R("MARTIN HANSEN", 0.9), _unsure("MARTTNHANSEN"), "MARTIN HANSEN"),
+        ("namnfortydligande", "NAR TIN HANSEN", R("MARTIN HANSEN", 0.9), _unsure("MARTNHANSEN"), None),
+        ("adress", "BACKOATAN", R("BACKGATAN", 0.9), _unsure("KARVKCGAHN"), None),
         ("fornamn", "NAJ", R("MAJ", SECONDED - 0.01), _unsure("MAX"), None),
         ("fornamn", "NAJ", R("MAJ", SECONDED), _unsure("NAX"), None),
-        ("adress", "IPROTTSS TIGFN", R("IDROTTSSTIGEN", 0.93), _unsure("IDROTBSTGEN"), None),
+        ("adress", "IPROTTSS TIGFN", R("IDROTTSSTIGEN", 0.93), _unsure("IDROTBSSTTGEN"), None),
         ("adress", "BACKVÅGEN", R("BACKVÄGEN", 0.9), _unsure("BACKVÄGEN"), None),
         ("fornamn", "MAT", R("MAJ", SECONDED), _unsure("NXJ"), None),
         ("adress", "VILLAGATAN", R("MILLAGATAN", 0.93), _unsure("MLLAGATAN"), None),
@@ -2481,6 +2561,8 @@ SECONDED = zonal.LETTER_SECONDED
         "the-line-reader-at-the-least",
         "a-letter-two-read-in-a-name",
         "a-letter-two-read-tesseract-spacing-otherwise",
+        "the-per-character-reader-read-fewer-letters",
+        "the-per-character-reader-read-more-letters",
         "the-line-reader-below-the-least",
         "the-per-character-reader-read-tesseracts-letter",
         "two-letters-tesseract-read-otherwise",
@@ -2498,10 +2580,12 @@ def test_a_letter_two_readers_read_alike_stands_against_tesseracts(
     value: str | None,
 ) -> None:
     """Where tesseract read the line reader's letters but one, another letter (its M of this hand is N), and the
-    per-character reader read the line reader's letter there, whatever it made of the others, the line reader's
-    words stand: two readers of different kinds against one. Not a mark alone (a scan loses them, and readers read
-    some that are not there), nor two letters, nor against tesseract's words, nor the line reader less sure. The
-    line reader and the per-character reader share some misreadings of a hand (VILLAGATAN as MILLAGATAN)."""
+    per-character reader read the line reader's letter there, whatever it made of the others, the line reader's words
+    stand: two readers of different kinds against one. Only where the per-character reader read as many letters:
+    otherwise the one it read alike may be chance (BACKGATAN for BÄCKGATAN, where it read KARVKCGAHN). Not a mark alone
+    (a scan loses them, and readers read some that are not there), nor two letters, nor against tesseract's words, nor
+    the line reader less sure. The line reader and the per-character reader share some misreadings of a hand (VILLAGATAN
+    as MILLAGATAN)."""
     voted = zonal._text_vote(_field(specs, field), _ocr(tesseract, 0.9), line, letters)
     _assert_voted(voted, value)
 

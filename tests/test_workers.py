@@ -280,7 +280,8 @@ def test_warming_loads_the_scan_paths_tables_and_leaves_a_missing_part_to_the_do
     stages.warm()
     assert lexicon._lexicon.cache_info().currsize == 1
     assert lines._engine.cache_info().currsize == 2  # the line reader and the second opinion
-    assert glyphs.net.cache_info().currsize == 2  # digits and capitals
+    assert glyphs.net.cache_info().currsize == 1  # digits
+    assert glyphs.letter_net.cache_info().currsize == 1  # capitals
     # Without the dictionary, warming goes on (the forkserver must not fail); the scan that needs it says why.
     monkeypatch.setattr(lexicon, "DICTIONARY", tmp_path / "sv_SE.dic")
     lexicon._lexicon.cache_clear()

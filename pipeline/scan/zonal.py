@@ -425,7 +425,7 @@ LINE_FLOOR = 0.5  # the least the line reader's probability may be where it read
 LINE_AGREE = 0.85
 # Tesseract and the line reader at least this sure read the same street's name, one the lexicon composes (KYRK +
 # GATAN, ÅKER + STIGEN) and one letter from no street's name it knows as a form: it stands, whatever the
-# per-character reader read (it reads some hands' K as W). Calibration (seeds 11-49, 1,638 applications): 1,215
+# per-character reader read (it read some hands' K as W). Calibration (seeds 11-49, 1,638 applications): 1,215
 # street names read alike and composed so; the 2 wrong were read with the line reader sure (BACKTORGET, dots lost).
 # Of those read at 0.8 to 0.93, 87, all right; 24 no other rule confirmed. Not caught: both readers reading the same
 # other street's name (MILLASTIGEN for VILLASTIGEN), as above the line reader's sure.
@@ -529,7 +529,7 @@ def _read_sheet(texts: list[tuple[FieldSpec, np.ndarray]], engine: OcrEngine, ho
         glyphs = read_digits(crop) if how.glyphs else None
         # The line reader reads every one-line field tesseract found writing in; free text runs over several lines.
         line = read_line(crop) if fs.type is not FieldType.FREETEXT and (reading.value or how.glyphs) else None
-        letters = read_letters(crop) if fs.type is FieldType.TEXT and line is not None else None
+        letters = _letters_read(crop, line) if fs.type is FieldType.TEXT and line is not None else None
         voted = _vote(fs, reading, glyphs, line, letters)
         if voted.confidence < AGREED and line is not None:
             voted = _read_again(fs, reading, glyphs, line, crop) or voted
@@ -631,6 +631,13 @@ _DIGIT = re.compile(r"\d")
 _TRAILING_NUMBER = re.compile(r"(\d[\d ]*)\D*$")  # the number that ends a line's reading, spaces inside it too
 
 
+def _letters_read(crop: np.ndarray, line: Reading) -> Reading:
+    """The per-character reader's capitals, with as many letters as the line reader read where its ink holds fewer
+    bodies: letters that touch (DkgHandwriting's T, its bar joined to the next letter: TA read as M, TT as W). The
+    letters are then read one by one as ever: only their count is the line reader's."""
+    return read_letters(crop, sum(c.isalpha() or c == "-" for c in line.text))
+
+
 def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> tuple[RawField, bool, bool] | None:
     """A street's name and its number read apart, each by its own witnesses: the name as text, the number as digits
     (the line reader and the per-character reader read a number alone far better than tesseract's Swedish model
@@ -661,7 +668,7 @@ def _address(fs: FieldSpec, words: list[Word], crop: np.ndarray) -> tuple[RawFie
     if _DIGIT.search(name.text):  # the gap was one inside the number (8|60): read as one line
         return None
     tess = _field_value(fs, words[: named[-1] + 1])
-    letters = read_letters(crop[:, :cut])
+    letters = _letters_read(crop[:, :cut], name)
     street = _text_vote(fs, tess, name, letters)
     if street.confidence < AGREED:
         street = _text_again(fs, tess, name, crop[:, :cut]) or street
@@ -1421,10 +1428,11 @@ def _marks_seconded(tess: str, read: str, letters: Reading) -> bool:
     same marks (JÖNSSON, where the line reader read JONSSON and the per-character reader YÖNSSON), or the same bare
     letter (BERIT, the line reader BÉRIT). Calibration (seeds 11-49, 1,638 applications): 6 names and places so
     confirmed that no other rule confirmed, none wrong."""
-    ours, theirs = _capitals(tess), _capitals(read)
+    ours, theirs, seen = _capitals(tess), _capitals(read), _capitals(letters.text)
     if len(ours) != len(theirs) or ours == theirs or len(plain(ours)) != len(ours) or plain(ours) != plain(theirs):
         return False
-    seen = letters.text.replace("-", "")
+    if len(seen) != len(ours):
+        return False  # it read ink the others did not: a fleck above an E is an accent to it and to tesseract alike
     alike = _read_alike(ours, seen) if len(plain(seen)) == len(seen) else {}
     return all(alike.get(i) == ours[i] for i in range(len(ours)) if ours[i] != theirs[i])
 
@@ -1438,6 +1446,8 @@ def _letter_seconded(tess: str, read: str, letters: Reading) -> bool:
     ours, theirs, seen = (_capitals(text) for text in (tess, read, letters.text))
     if len(ours) != len(theirs) or any(len(plain(text)) != len(text) for text in (ours, theirs, seen)):
         return False
+    if len(seen) != len(theirs):
+        return False  # its letters do not answer the line reader's one for one: one it read alike may be chance
     differ = [at for at, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b]
     if len(differ) != 1 or plain(ours[differ[0]]) == plain(theirs[differ[0]]):
         return False
