@@ -2371,6 +2371,9 @@ def _unsure(text: str, confidence: float = LESS_SPELT) -> glyphs.Reading:
         ("fornamn", "MARTA", R("MARIA", zonal.LINE_SURE), _unsure("MARIA", zonal.LETTERS_SPELT), "MARIA", True),
         ("efternamn", "BLONGREN", R("BLOMGREN", zonal.LINE_ALONE), _unsure("BLOMGREN"), "BLOMGREN", True),
         ("efternamn", "BLONGREN", R("BLOMGREN", zonal.LINE_ALONE - 0.01), _spelt("BLOMGREN"), "BLONGREN", False),
+        ("namnfortydligande", "BENT LINDE", R("KENTLINDE", 0.9997), _unsure("KENTLINDE"), "BENT LINDE", False),
+        ("namnfortydligande", "BENTLINDE", R("KENTLINDE", 0.9997), _unsure("KENTLINDE"), "KENTLINDE", True),
+        ("fornamn", "T HEO", R("THEO", 0.9997), _unsure("THEO"), "THEO", True),
         ("fornamn", "ANNÉ", R("ANNE", zonal.LINE_ALONE), _unsure("ANNE"), "ANNE", True),
         ("fornamn", "ANNÉ", R("ANNE", zonal.LINE_ALONE), _unsure("ANNÉ"), "ANNÉ", False),
         ("fornamn", "ANNÉ", R("ANNE", zonal.LINE_ALONE - 0.01), _unsure("ANNE"), "ANNÉ", False),
@@ -2391,6 +2394,9 @@ def _unsure(text: str, confidence: float = LESS_SPELT) -> glyphs.Reading:
         "spelt-fairly-surely-the-line-sure",
         "a-name-the-lexicon-lacks-the-line-nearly-certain",
         "a-name-the-lexicon-lacks-the-line-sure",
+        "no-words-tesseract-parted-more-words",
+        "no-words-tesseract-parted-as-many",
+        "words-tesseract-parted-more-words",
         "outvoted-accent",
         "accent-read-by-the-letter-reader-too",
         "outvoted-accent-line-not-nearly-certain",
@@ -2415,7 +2421,8 @@ def test_the_letter_reader_is_a_third_witness_of_names_and_places(
     MARIA). Spelling what the two others read alike, it confirms no name or place that is no word, as it does a
     street's name (all three read VÄXJÖ as VAXIO on a poor scan). Less sure than that, it spells the line reader's
     words as a second witness (tesseract's MARTA for MARIA), and where the line reader is nearly certain, a name
-    the lexicon lacks (BLOMGREN). Where it spelt tesseract's reading, fairly sure, and the line reader read it
+    the lexicon lacks (BLOMGREN), though not where tesseract parted more words (it reads no spaces: KENTLINDE, where
+    tesseract read BENT LINDE). Where it spelt tesseract's reading, fairly sure, and the line reader read it
     with a letter dropped (LULE for LULEÅ, both places), tesseract's stands. An accent over an E that tesseract
     alone read, where its reading is no word and the line reader, nearly certain, read words, is tesseract's own
     misreading: the E stands (ANNÉ for ANNE)."""

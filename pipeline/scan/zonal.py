@@ -1238,7 +1238,10 @@ def _text_vote(fs: FieldSpec, reading: RawField, line: Reading, letters: Reading
     # A name the lexicon lacks (BLOMGREN, AHMADI), where the line reader is nearly certain: over seeds 11-49, 4 so
     # confirmed, all right; at that sureness every name the two read alike was right but one that lost its dots
     # (JONSSON), which is a word.
-    named = is_words(read) or (not street and line.confidence >= LINE_ALONE)
+    # Not where tesseract parted more words than the line reader read: the per-character reader reads no spaces, so
+    # nothing seconds the line reader's spacing (KENTLINDE, where tesseract read BENT LINDE, on a typical scan).
+    parted = _spaced(tess).count(" ") > _spaced(read).count(" ")
+    named = is_words(read) or (not street and line.confidence >= LINE_ALONE and not parted)
     if two and _could_stand(read, street, near=False) and named:
         return _agreed_as(read, tess)
     # The per-character reader spelt the line reader's words letter for letter, however unsure either was: two
