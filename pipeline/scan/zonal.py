@@ -1442,10 +1442,11 @@ def _marks_seconded(tess: str, read: str, letters: Reading) -> bool:
 
 def _letter_seconded(tess: str, read: str, letters: Reading) -> bool:
     """Whether tesseract read the line reader's letters but one, another letter there (not the same with another
-    mark), and the per-character reader read the line reader's letter there, around letters it misread: two readers
-    of different kinds against one (IPROTTSGATAN against IDROTTSGATAN, where the per-character reader read
-    VDROTBGAMN; KYRKOGKTAN, NAJ). A mark alone is not enough: a scan loses them, and every reader reads some that
-    are not there (BACKVÅGEN, BACKVÄGEN and BACKVÄGEN, for BÄCKVÄGEN)."""
+    mark), and the per-character reader read the line reader's letter there, around letters it misread, as many
+    letters as the line reader read: two readers of different kinds against one (IPROTTSGATAN against
+    IDROTTSGATAN, where the per-character reader read VDROTBSGATAN; KYRKOGKTAN, NAJ). A mark alone is not enough:
+    a scan loses them, and every reader reads some that are not there (BACKVÅGEN, BACKVÄGEN and BACKVÄGEN, for
+    BÄCKVÄGEN)."""
     ours, theirs, seen = (_capitals(text) for text in (tess, read, letters.text))
     if len(ours) != len(theirs) or any(len(plain(text)) != len(text) for text in (ours, theirs, seen)):
         return False
