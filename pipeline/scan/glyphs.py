@@ -94,13 +94,7 @@ def _cropped(mask: npt.NDArray[np.bool_]) -> Mask:
 def features(char: Mask, line_height: float) -> npt.NDArray[np.float32]:
     """The character scaled into a square: its stroke directions per cell and its coarse pixels; plus its shape,
     aspect and size against the line's height (a dash is short, a 1 narrow)."""
-    h, w = char.shape
-    scale = (SIDE - 4) / max(h, w)
-    small = cv2.resize(char, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    square = np.zeros((SIDE, SIDE), np.uint8)
-    top, left = (SIDE - small.shape[0]) // 2, (SIDE - small.shape[1]) // 2
-    square[top : top + small.shape[0], left : left + small.shape[1]] = small
-    shape = np.array([np.log(h / w), h / line_height, w / line_height], np.float32)
+    square, shape = _square(char, SIDE, SIDE - 4), _shape(char, line_height)
     pixels = cv2.resize(square, (SIDE // 2, SIDE // 2), interpolation=cv2.INTER_AREA).ravel() / 255
     return np.concatenate([_orientations(square), pixels, shape]).astype(np.float32)
 
@@ -157,13 +151,24 @@ def net(weights: Path = WEIGHTS) -> Net:
 def bitmap(char: Mask, line_height: float) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """A capital as the letters' network sees it: its ink scaled to fit a square, grey levels 0 to 1; and its shape,
     aspect and size against the line's height (an I is narrow, a dash short)."""
+    return (_square(char, LETTER_SIDE, LETTER_FIT) / 255).astype(np.float32), _shape(char, line_height)
+
+
+def _square(char: Mask, side: int, fit: int) -> Mask:
+    """The character scaled to fit ``fit`` pixels, centred in a square of ``side``."""
     h, w = char.shape
-    scale = LETTER_FIT / max(h, w)
+    scale = fit / max(h, w)
     small = cv2.resize(char, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    square = np.zeros((LETTER_SIDE, LETTER_SIDE), np.float32)
-    top, left = (LETTER_SIDE - small.shape[0]) // 2, (LETTER_SIDE - small.shape[1]) // 2
-    square[top : top + small.shape[0], left : left + small.shape[1]] = small / 255
-    return square, np.array([np.log(h / w), h / line_height, w / line_height], np.float32)
+    square = np.zeros((side, side), np.uint8)
+    top, left = (side - small.shape[0]) // 2, (side - small.shape[1]) // 2
+    square[top : top + small.shape[0], left : left + small.shape[1]] = small
+    return square
+
+
+def _shape(char: Mask, line_height: float) -> npt.NDArray[np.float32]:
+    """Its aspect, and its height and width against the line's height."""
+    h, w = char.shape
+    return np.array([np.log(h / w), h / line_height, w / line_height], np.float32)
 
 
 def _convolved(a: npt.NDArray[np.float32], kernels: npt.NDArray[np.float32], bias: npt.NDArray[np.float32]) -> Any:
